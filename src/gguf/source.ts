@@ -1,0 +1,56 @@
+// Where a GGUF file's bytes come from: a file read by range (never whole), or bytes in memory.
+import * as fs from 'node:fs';
+import { GGUFError } from './errors';
+
+export interface ByteSource {
+  readonly size: number;
+  /** Bytes [offset, offset + length); the caller has checked the range lies inside `size`. */
+  read(offset: number, length: number): Uint8Array;
+  close(): void;
+}
+
+export class FileSource implements ByteSource {
+  readonly size: number;
+  private fd: number | null;
+
+  constructor(readonly path: string) {
+    try {
+      this.fd = fs.openSync(path, 'r');
+      this.size = fs.fstatSync(this.fd).size;
+    } catch (e) {
+      throw new GGUFError('IO', `cannot open ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    if (this.fd === null) throw new GGUFError('IO', `${this.path} was closed; open it again with openGGUF`);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      if (n === 0) {
+        throw new GGUFError('IO', `${this.path} shrank while reading: got ${done} of ${length} bytes at offset ${offset}`, {
+          offset,
+        });
+      }
+      done += n;
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+export class MemorySource implements ByteSource {
+  readonly size: number;
+  constructor(private readonly bytes: Uint8Array) {
+    this.size = bytes.length;
+  }
+  read(offset: number, length: number): Uint8Array {
+    return this.bytes.subarray(offset, offset + length);
+  }
+  close(): void {}
+}
