@@ -1,4 +1,4 @@
-import { GGUFError, openGGUF, valueTypeName, GGUFValueType } from '../gguf';
+import { GGUFError, openGGUF, valueTypeName, GGUFValueType, type GGUFFile } from '../gguf';
 import type { Command } from './command';
 import { preview, table, toJson } from './format';
 
@@ -8,7 +8,7 @@ export const inspect: Command = {
   positionals: 1,
   options: { json: { type: 'boolean' } },
   run([path], { json }) {
-    let file;
+    let file: GGUFFile;
     try {
       file = openGGUF(path, { strict: false });
     } catch (e) {
@@ -29,7 +29,7 @@ export const inspect: Command = {
       const valid = file.problems.length === 0;
       if (json) {
         const metadata = Object.fromEntries(
-          [...file.metadata].map(([k, v]) => [k, { type: typeLabel(v.type, v.value), value: file!.get(k) }]),
+          [...file.metadata].map(([k, v]) => [k, { type: typeLabel(v.type, v.value), value: file.get(k) }]),
         );
         console.log(
           toJson({
@@ -46,7 +46,7 @@ export const inspect: Command = {
         );
       } else {
         console.log(`${path}: GGUF v${file.version}, ${file.fileSize} bytes, ${file.metadata.size} metadata keys, ${file.tensors.length} tensors, alignment ${file.alignment}, data at ${file.dataOffset}\n`);
-        console.log(table(['key', 'type', 'value'], [...file.metadata].map(([k, v]) => [k, typeLabel(v.type, v.value), preview(file!.get(k))])));
+        console.log(table(['key', 'type', 'value'], [...file.metadata].map(([k, v]) => [k, typeLabel(v.type, v.value), preview(file.get(k))])));
         console.log();
         console.log(table(['name', 'type', 'shape', 'offset', 'bytes'], tensors.map((t) => [t.name, t.type, `[${t.shape.join(', ')}]`, t.offset, t.bytes])));
         console.log();
