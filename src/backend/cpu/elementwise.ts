@@ -1,0 +1,101 @@
+// Fused elementwise kernels for the CPU: each expression tree becomes one JavaScript function
+// (compiled once per expression shape and cached) with nested loops over the output and one
+// running offset per load, so views cost nothing and intermediates are never stored.
+import type { ElementwiseKernel, Expr } from '../../tensor/backend';
+import type { ElementwiseOp } from '../../tensor/ops';
+
+type Compiled = (out: Float32Array | Int32Array, inputs: (Float32Array | Int32Array)[], shape: readonly number[], loads: LoadLayout[]) => void;
+
+interface LoadLayout {
+  input: number;
+  offset: number;
+  strides: readonly number[];
+}
+
+/** JavaScript for each op, on already-evaluated operands a, b, c (computed in float64). */
+const OP_SOURCE: Record<ElementwiseOp, (a: string, b: string, c: string) => string> = {
+  neg: (a) => `-${a}`,
+  exp: (a) => `Math.exp(${a})`,
+  log: (a) => `Math.log(${a})`,
+  sqrt: (a) => `Math.sqrt(${a})`,
+  rsqrt: (a) => `1 / Math.sqrt(${a})`,
+  recip: (a) => `1 / ${a}`,
+  abs: (a) => `Math.abs(${a})`,
+  silu: (a) => `${a} / (1 + Math.exp(-${a}))`,
+  // ggml's GELU: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))
+  gelu: (a) => `0.5 * ${a} * (1 + Math.tanh(0.7978845608028654 * (${a} + 0.044715 * ${a} * ${a} * ${a})))`,
+  tanh: (a) => `Math.tanh(${a})`,
+  copy: (a) => a,
+  castF32: (a) => a,
+  castI32: (a) => `Math.trunc(${a})`,
+  add: (a, b) => `${a} + ${b}`,
+  sub: (a, b) => `${a} - ${b}`,
+  mul: (a, b) => `${a} * ${b}`,
+  div: (a, b) => `${a} / ${b}`,
+  pow: (a, b) => `Math.pow(${a}, ${b})`,
+  maximum: (a, b) => `Math.max(${a}, ${b})`,
+  minimum: (a, b) => `Math.min(${a}, ${b})`,
+  lt: (a, b) => `(${a} < ${b} ? 1 : 0)`,
+  le: (a, b) => `(${a} <= ${b} ? 1 : 0)`,
+  gt: (a, b) => `(${a} > ${b} ? 1 : 0)`,
+  ge: (a, b) => `(${a} >= ${b} ? 1 : 0)`,
+  eq: (a, b) => `(${a} === ${b} ? 1 : 0)`,
+  ne: (a, b) => `(${a} !== ${b} ? 1 : 0)`,
+  where: (a, b, c) => `(${a} !== 0 ? ${b} : ${c})`,
+};
+
+const cache = new Map<string, Compiled>();
+
+export function runElementwise(kernel: ElementwiseKernel, out: Float32Array | Int32Array, inputs: (Float32Array | Int32Array)[]): void {
+  const loads: LoadLayout[] = [];
+  const body = emit(kernel.expr, loads);
+  const rank = kernel.shape.length;
+  const key = `${rank}|${loads.map((l) => l.input).join(',')}|${body}`;
+  let fn = cache.get(key);
+  if (!fn) {
+    fn = compile(rank, loads.length, body);
+    cache.set(key, fn);
+  }
+  fn(out, inputs, kernel.shape, loads);
+}
+
+/** Expression source; loads are numbered in visit order and read `in_k[o_k]`. */
+function emit(e: Expr, loads: LoadLayout[]): string {
+  switch (e.kind) {
+    case 'const':
+      return `(${Number.isFinite(e.value) ? e.value : e.value > 0 ? 'Infinity' : e.value < 0 ? '-Infinity' : 'NaN'})`;
+    case 'load': {
+      const k = loads.push({ input: e.input, offset: e.view.offset, strides: e.view.strides }) - 1;
+      return `in${k}[o${k}]`;
+    }
+    case 'op': {
+      const [a, b, c] = e.args.map((x) => `(${emit(x, loads)})`);
+      return OP_SOURCE[e.op](a, b, c);
+    }
+  }
+}
+
+function compile(rank: number, nLoads: number, body: string): Compiled {
+  const L = Array.from({ length: nLoads }, (_, k) => k);
+  const lines: string[] = [];
+  lines.push(...L.map((k) => `const in${k} = inputs[loads[${k}].input]; const st${k} = loads[${k}].strides;`));
+  if (rank === 0) {
+    lines.push(...L.map((k) => `const o${k} = loads[${k}].offset;`));
+    lines.push(`out[0] = ${body};`);
+  } else {
+    lines.push(`let i = 0;`);
+    lines.push(...L.map((k) => `let b${k}_0 = loads[${k}].offset;`));
+    for (let d = 0; d < rank; d++) {
+      const inner = d === rank - 1;
+      lines.push(`for (let i${d} = 0, n${d} = shape[${d}]; i${d} < n${d}; i${d}++) {`);
+      if (inner) {
+        lines.push(...L.map((k) => `const o${k} = b${k}_${d} + i${d} * st${k}[${d}];`));
+        lines.push(`out[i++] = ${body};`);
+      } else {
+        lines.push(...L.map((k) => `const b${k}_${d + 1} = b${k}_${d} + i${d} * st${k}[${d}];`));
+      }
+    }
+    for (let d = 0; d < rank; d++) lines.push('}');
+  }
+  return new Function('out', 'inputs', 'shape', 'loads', lines.join('\n')) as Compiled;
+}

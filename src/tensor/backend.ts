@@ -1,0 +1,55 @@
+// What a backend provides: device buffers and kernels for every op of ops.ts.
+// Kernels are queued synchronously (the CPU runs them at once; WebGPU encodes them) and results
+// come back asynchronously through `read`.
+
+import type { ComputeDType, DType } from './dtype';
+import type { ElementwiseOp, OpArgs } from './ops';
+import type { Shape, View } from './view';
+
+export interface DeviceBuffer {
+  readonly backend: Backend;
+  readonly dtype: DType;
+  /** Elements (block dtypes: values, a whole number of blocks). */
+  readonly length: number;
+  readonly bytes: number;
+}
+
+/** A fused elementwise computation: an expression over loads from input buffers. */
+export type Expr =
+  | { kind: 'load'; input: number; view: View; dtype: ComputeDType }
+  | { kind: 'const'; value: number }
+  | { kind: 'op'; op: ElementwiseOp; args: Expr[] };
+
+export interface ElementwiseKernel {
+  kind: 'elementwise';
+  expr: Expr;
+  inputs: DeviceBuffer[];
+  shape: Shape;
+  dtype: ComputeDType;
+}
+
+/** Any other op: its inputs as buffers seen through views (backends copy to contiguous if they must). */
+export interface OpKernel {
+  kind: 'op';
+  args: OpArgs;
+  inputs: { buffer: DeviceBuffer; view: View }[];
+  shape: Shape;
+  dtype: DType;
+}
+
+export type Kernel = ElementwiseKernel | OpKernel;
+
+export interface Backend {
+  readonly name: 'cpu' | 'webgpu';
+  /** e.g. "cpu (2 threads)" or "webgpu: llvmpipe (Mesa 25.0.7) via Vulkan". */
+  readonly description: string;
+  /** Bytes held in live device buffers. */
+  readonly bytesInUse: number;
+  /** Copy host data to a new device buffer (f32/i32 arrays, or raw GGUF blocks for block dtypes). */
+  upload(data: Float32Array | Int32Array | Uint8Array, dtype: DType, length: number): DeviceBuffer;
+  /** Run one kernel into a new buffer. */
+  run(kernel: Kernel): DeviceBuffer;
+  /** The elements of `view` over `buffer`, in row-major order. */
+  read(buffer: DeviceBuffer, view: View): Promise<Float32Array | Int32Array>;
+  free(buffer: DeviceBuffer): void;
+}

@@ -1,0 +1,168 @@
+import { strict as assert } from 'node:assert';
+import { Tensor, type Backend } from '../src/tensor';
+import { quantize, dequantize, codecTypes } from '../src/quant';
+import { rng } from './helpers/tiny-gguf';
+import { TEST_BACKENDS } from './helpers/backends';
+import * as R from './helpers/reference-ops';
+
+const F32_TOLERANCE = 2e-6; // relative error of the whole output, f32 arithmetic vs float64
+
+function randn(n: number, next: () => number): Float32Array {
+  return Float32Array.from({ length: n }, () => {
+    const u = Math.max(next(), 1e-12), v = next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  });
+}
+
+for (const tb of TEST_BACKENDS) {
+  describe(`tensor ops on ${tb.name} vs float64 references`, function () {
+    let backend: Backend;
+    const next = rng(20261123);
+    before(async function () {
+      backend = await tb.open();
+    });
+    const T = (data: ArrayLike<number>, shape: number[], dtype: 'f32' | 'i32' = 'f32') => Tensor.from(data, shape, { dtype, backend });
+    const check = async (t: Tensor, expected: ArrayLike<number>, shape: readonly number[], tol = F32_TOLERANCE, what = '') => {
+      assert.deepEqual(t.shape, shape, `${what} shape`);
+      const got = await t.data();
+      const err = R.relativeError(got, expected);
+      assert.ok(err <= tol, `${what}: relative error ${err} > ${tol}`);
+    };
+
+    const unary: [string, (t: Tensor) => Tensor, (x: number) => number, (x: number) => number][] = [
+      ['neg', (t) => t.neg(), (x) => -x, (x) => x],
+      ['exp', (t) => t.exp(), Math.exp, (x) => x],
+      ['log', (t) => t.log(), Math.log, (x) => Math.abs(x) + 0.1],
+      ['sqrt', (t) => t.sqrt(), Math.sqrt, (x) => Math.abs(x)],
+      ['rsqrt', (t) => t.rsqrt(), (x) => 1 / Math.sqrt(x), (x) => Math.abs(x) + 0.1],
+      ['recip', (t) => t.recip(), (x) => 1 / x, (x) => Math.abs(x) + 0.5],
+      ['abs', (t) => t.abs(), Math.abs, (x) => x],
+      ['silu', (t) => t.silu(), (x) => x / (1 + Math.exp(-x)), (x) => x],
+      ['gelu', (t) => t.gelu(), (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))), (x) => x],
+      ['tanh', (t) => t.tanh(), Math.tanh, (x) => x],
+    ];
+    for (const [name, op, f, domain] of unary) {
+      it(`${name} on odd shapes`, async () => {
+        for (const shape of [[1], [7], [3, 5], [2, 3, 33]]) {
+          const x = Float32Array.from(randn(R.numel(shape), next), domain);
+          await check(op(T(x, shape)), Array.from(x, f), shape, 1e-5, `${name} ${shape}`);
+        }
+      });
+    }
+
+    const binaries: [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number][] = [
+      ['add', (a, b) => a.add(b), (x, y) => x + y],
+      ['sub', (a, b) => a.sub(b), (x, y) => x - y],
+      ['mul', (a, b) => a.mul(b), (x, y) => x * y],
+      ['div', (a, b) => a.div(b), (x, y) => x / y],
+      ['maximum', (a, b) => a.maximum(b), Math.max],
+      ['minimum', (a, b) => a.minimum(b), Math.min],
+      ['lt', (a, b) => a.lt(b), (x, y) => (x < y ? 1 : 0)],
+      ['ge', (a, b) => a.ge(b), (x, y) => (x >= y ? 1 : 0)],
+    ];
+    for (const [name, op, f] of binaries) {
+      it(`${name} with broadcasting`, async () => {
+        for (const [as, bs] of [[[4, 5], [4, 5]], [[4, 5], [5]], [[3, 1, 6], [1, 2, 6]], [[2, 3], [1]]] as number[][][]) {
+          const a = randn(R.numel(as), next), b = Float32Array.from(randn(R.numel(bs), next), (v) => (name === 'div' ? Math.abs(v) + 0.5 : v));
+          const ref = R.binary(a, as, b, bs, f);
+          await check(op(T(a, as), T(b, bs)), ref.data, ref.shape, 1e-6, `${name} ${as} ${bs}`);
+        }
+      });
+    }
+
+    it('pow, where and scalar operands', async () => {
+      const x = Float32Array.from(randn(12, next), (v) => Math.abs(v) + 0.1);
+      await check(T(x, [3, 4]).pow(1.5), Array.from(x, (v) => v ** 1.5), [3, 4], 1e-5, 'pow');
+      const c = randn(12, next);
+      await check(T(c, [3, 4]).gt(0).where(T(x, [3, 4]), -1), Array.from(c, (v, i) => (v > 0 ? x[i] : -1)), [3, 4], 0, 'where');
+      await check(T(x, [3, 4]).mul(3).add(1), Array.from(x, (v) => v * 3 + 1), [3, 4], 1e-6, 'scalars');
+    });
+
+    it('fused chains on non-contiguous views (transpose, slice, expand) equal step-by-step math', async () => {
+      const a = randn(6 * 8, next), b = randn(8, next);
+      const at = R.transpose2(a, 6, 8); // [8, 6]
+      const t = T(a, [6, 8]).T.mul(2).add(T(b, [8, 1])).exp().slice(1, 2, 5);
+      const expected: number[] = [];
+      for (let r = 0; r < 8; r++) for (let c = 2; c < 5; c++) expected.push(Math.exp(at[r * 6 + c] * 2 + b[r]));
+      await check(t, expected, [8, 3], 1e-6, 'view chain');
+      const u = T(a, [6, 8]).T.reshape(4, 12).add(1); // reshape of a transposed view needs a copy
+      await check(u, Array.from(at, (v) => v + 1), [4, 12], 1e-6, 'reshape of transpose');
+    });
+
+    it('reductions: sum, max, min, argmax, mean, variance over every axis', async () => {
+      const shape = [3, 5, 7];
+      const x = randn(R.numel(shape), next);
+      for (let axis = 0; axis < 3; axis++) {
+        const outShape = shape.filter((_, i) => i !== axis);
+        await check(T(x, shape).sum(axis), R.reduceRef(x, shape, axis, 'sum'), outShape, 1e-6, `sum ${axis}`);
+        await check(T(x, shape).max(axis), R.reduceRef(x, shape, axis, 'max'), outShape, 0, `max ${axis}`);
+        await check(T(x, shape).min(axis), R.reduceRef(x, shape, axis, 'min'), outShape, 0, `min ${axis}`);
+        await check(T(x, shape).argmax(axis), R.reduceRef(x, shape, axis, 'argmax'), outShape, 0, `argmax ${axis}`);
+        const mean = Array.from(R.reduceRef(x, shape, axis, 'sum'), (v) => v / shape[axis]);
+        await check(T(x, shape).mean(axis), mean, outShape, 1e-6, `mean ${axis}`);
+      }
+      const v = Array.from({ length: 15 }, (_, r) => {
+        const row = Array.from(x.subarray(r * 7, r * 7 + 7));
+        const m = row.reduce((a, b) => a + b, 0) / 7;
+        return row.reduce((a, b) => a + (b - m) ** 2, 0) / 7;
+      });
+      await check(T(x, shape).variance(-1), v, [3, 5], 1e-5, 'variance');
+      await check(T(x, shape).sum(1, true), R.reduceRef(x, shape, 1, 'sum'), [3, 1, 7], 1e-6, 'keepDim');
+    });
+
+    it('matmul: odd sizes, batched with broadcast, transposed operands', async () => {
+      for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [17, 33, 9], [64, 48, 1]]) {
+        const a = randn(m * k, next), b = randn(k * n, next);
+        await check(T(a, [m, k]).matmul(T(b, [k, n])), R.matmulRef(a, b, m, k, n), [m, n], 1e-5, `matmul ${m}x${k}x${n}`);
+        await check(T(a, [m, k]).matmul(T(R.transpose2(b, k, n), [n, k]).T), R.matmulRef(a, b, m, k, n), [m, n], 1e-5, 'b transposed');
+      }
+      const a = randn(2 * 3 * 4, next), b = randn(4 * 5, next);
+      const expected = [...R.matmulRef(a.subarray(0, 12), b, 3, 4, 5), ...R.matmulRef(a.subarray(12), b, 3, 4, 5)];
+      await check(T(a, [2, 3, 4]).matmul(T(b, [1, 4, 5])), expected, [2, 3, 5], 1e-5, 'batched broadcast');
+    });
+
+    it('rmsNorm, softmax (plain, scaled, causal with offset)', async () => {
+      const x = randn(5 * 33, next);
+      await check(T(x, [5, 33]).rmsNorm(1e-5), R.rmsNormRef(x, 33, 1e-5), [5, 33], 1e-5, 'rmsNorm');
+      await check(T(x, [5, 33]).softmax(), R.softmaxRef(x, 5, 33, 1, null, 5), [5, 33], 1e-5, 'softmax');
+      const s = randn(2 * 4 * 6, next);
+      await check(T(s, [2, 4, 6]).softmax({ scale: 0.3, causalOffset: 2 }), R.softmaxRef(s, 8, 6, 0.3, 2, 4), [2, 4, 6], 1e-5, 'causal softmax');
+    });
+
+    it('rope: NORM and NEOX, partial dims, freq base 500000, linear scaling, explicit positions', async () => {
+      const [tokens, heads, dim] = [5, 3, 16];
+      const x = randn(tokens * heads * dim, next);
+      const pos = [0, 1, 7, 100, 3];
+      for (const [mode, dims, base, scale] of [['norm', 16, 10000, 1], ['neox', 16, 10000, 1], ['norm', 8, 500000, 1], ['neox', 12, 10000, 0.25]] as const) {
+        const t = T(x, [tokens, heads, dim]).rope(T(pos, [tokens], 'i32'), { mode, dims, freqBase: base, freqScale: scale });
+        await check(t, R.ropeRef(x, tokens, heads, dim, pos, mode, dims, base, scale), [tokens, heads, dim], 1e-5, `rope ${mode} ${dims} ${base} ${scale}`);
+      }
+    });
+
+    it('getRows and linear for every block type equal dequantize-then-float64 math', async () => {
+      const [out, width, rows] = [5, 256, 3];
+      const w = randn(out * width, next).map((v) => v * 0.05);
+      const x = randn(rows * width, next);
+      for (const type of codecTypes()) {
+        const bytes = quantize(type, w);
+        const wd = dequantize(type, bytes);
+        const W = Tensor.fromBlocks(bytes, type.name, [out, width], { backend });
+        const expected = R.matmulRef(x, R.transpose2(wd, out, width), rows, width, out);
+        await check(T(x, [rows, width]).linear(W), expected, [rows, out], 1e-5, `linear ${type.name}`);
+        await check(T(x, [rows, width]).matmul(W.T), expected, [rows, out], 1e-5, `matmul W.T ${type.name}`);
+        const ids = [4, 0, 4, 2];
+        const rowsRef = ids.flatMap((i) => Array.from(wd.subarray(i * width, (i + 1) * width)));
+        await check(Tensor.getRows(W, T(ids, [4], 'i32')), rowsRef, [4, width], 0, `getRows ${type.name}`);
+      }
+    });
+
+    it('concat and casts', async () => {
+      const a = randn(6, next), b = randn(4, next);
+      await check(Tensor.concat([T(a, [3, 2]), T(b, [2, 2])], 0), [...a, ...b], [5, 2], 0, 'concat 0');
+      const c = randn(6, next);
+      const expected = [0, 1, 2].flatMap((r) => [a[2 * r], a[2 * r + 1], c[2 * r], c[2 * r + 1]]);
+      await check(Tensor.concat([T(a, [3, 2]), T(c, [3, 2])], 1), expected, [3, 4], 0, 'concat 1');
+      await check(T([1.7, -2.2, 3], [3]).cast('i32'), [1, -2, 3], [3], 0, 'cast i32');
+    });
+  });
+}
