@@ -4,3 +4,4 @@ export { quantizeFile, quantizeTargets, type QuantizedTensor, type QuantizeOptio
 export * as quant from './quant';
 export { dequantize, quantize, GGML_TYPES, typeByName, typeById, type GGMLTypeInfo } from './quant';
 export * from './inspect';
+export { Tokenizer, TokenType, type EncodeOptions, type DecodeOptions } from './model/tokenizer';

@@ -8,8 +8,9 @@ import { tensor } from './tensor';
 import { blocks } from './blocks';
 import { quantize } from './quantize';
 import { hexdump } from './hexdump';
+import { tokenize } from './tokenize';
 
-const COMMANDS: Record<string, Command> = { inspect, tensor, blocks, quantize, hexdump };
+const COMMANDS: Record<string, Command> = { inspect, tensor, blocks, quantize, hexdump, tokenize };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
