@@ -8,9 +8,17 @@ import { tensor } from './tensor';
 import { blocks } from './blocks';
 import { quantize } from './quantize';
 import { hexdump } from './hexdump';
+import { doctor } from './doctor';
+import { weights } from './weights';
+import { scales } from './scales';
+import { quantErrorCommand } from './quant-error';
 import { tokenize } from './tokenize';
+import { logits } from './logits';
+import { generate } from './generate';
+import { perplexity } from './perplexity';
+import { trace } from './trace';
 
-const COMMANDS: Record<string, Command> = { inspect, tensor, blocks, quantize, hexdump, tokenize };
+const COMMANDS: Record<string, Command> = { inspect, tensor, blocks, quantize, hexdump, tokenize, logits, generate, perplexity, trace, doctor, weights, scales, 'quant-error': quantErrorCommand };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

@@ -2,3 +2,28 @@ export { blockTable, type BlockTableOptions } from './blocks';
 export { tensorStats, histogram, type TensorStats, type Histogram } from './stats';
 export { hexdump, hexdumpLines, type HexdumpLine } from './hexdump';
 export { tensorNdarray } from './ndarray';
+export {
+  parseEvalCallback,
+  readEvalCallback,
+  compareNode,
+  compareDump,
+  detectSumCoverage,
+  printedSumTolerance,
+  flatIndex,
+  PRINT_RESOLUTION,
+  type EvalCallbackDump,
+  type EvalCallbackNode,
+  type EvalCallbackSource,
+  type PrintedValue,
+  type NodeIndex,
+  type SumCoverage,
+  type CompareOptions,
+  type NodeComparison,
+  type ElementDivergence,
+  type SumComparison,
+  type DumpComparison,
+} from './eval-callback';
+export { weightReport, tensorWeightStats, weightRole, type WeightReport, type WeightReportOptions, type TensorWeightStats, type TypicalRange, type WeightObservation, type WeightRole } from './weight-report';
+export { blockReport, tokenScaleCorrelation, tokenTypeName, type BlockReport, type BlockReportOptions, type RowScale, type TokenScaleCorrelation, type TokenTypeScales } from './block-report';
+export { quantError, WEIGHT_TYPES, type QuantErrorReport, type QuantErrorByType, type QuantErrorOptions } from './quant-error';
+export { doctor, formatDoctorReport, describeBlock, type DoctorReport, type DoctorFinding } from './doctor';

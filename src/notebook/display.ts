@@ -7,6 +7,11 @@
 //   streamed text.
 // - The kernel installs its sink with `setDisplaySink`; outside a kernel (CLI, scripts, tests) the
 //   default sink prints the text/plain part to stderr.
+// - Classes of lower layers (GGUFFile, Arrow's Table) cannot import this file; the notebook layer
+//   registers renderers for them with `registerRenderer`, and `toBundle` uses those too.
+// - When the kernel passes the cell it is about to run (`setDisplaySink(sink, { cellId })`), code
+//   whose output must stay in the saved notebook (the embedded plotly.js) learns, through
+//   `onCellStart`, that an earlier output of that cell is about to be cleared.
 
 export const DISPLAY: unique symbol = Symbol.for('Jupyter.display') as never;
 
@@ -34,20 +39,54 @@ const defaultSink: DisplaySink = ({ bundle }) => {
 
 let sink: DisplaySink = defaultSink;
 
-/** Install the sink (the kernel does, per cell); returns the previous one. `null` restores the default. */
-export function setDisplaySink(next: DisplaySink | null): DisplaySink {
+/** The cell a kernel is about to run, as JupyterLab names it in execute_request's metadata. */
+export interface CellInfo {
+  /** metadata.cellId: re-running a cell clears its earlier outputs. */
+  cellId?: string;
+  /** metadata.deletedCells: cells removed since the last request, outputs and all. */
+  deletedCellIds?: readonly string[];
+}
+
+const cellListeners: ((cell: CellInfo) => void)[] = [];
+
+/**
+ * Install the sink (the kernel does, per cell); returns the previous one. `null` restores the default.
+ * With `cell`, listeners registered by `onCellStart` hear which cell is starting.
+ */
+export function setDisplaySink(next: DisplaySink | null, cell?: CellInfo): DisplaySink {
   const previous = sink;
   sink = next ?? defaultSink;
+  if (next && cell) for (const listener of cellListeners) listener(cell);
   return previous;
+}
+
+/** Hear about each cell a kernel starts (only kernels that pass `CellInfo` to `setDisplaySink` tell). */
+export function onCellStart(listener: (cell: CellInfo) => void): void {
+  cellListeners.push(listener);
+}
+
+/** true while a kernel's (or a test's) sink is installed; false in scripts and the CLI. */
+export function hasNotebookSink(): boolean {
+  return sink !== defaultSink;
 }
 
 export function isDisplayable(x: unknown): x is Displayable {
   return typeof x === 'object' && x !== null && typeof (x as Partial<Displayable>)[DISPLAY] === 'function';
 }
 
-/** The bundle for any value: its own rendering if it has one, else text/plain. */
+type Renderer = { type: abstract new (...args: never[]) => unknown; render: (x: never) => MimeBundle };
+const renderers: Renderer[] = [];
+
+/** Render every instance of `type` (a class that cannot carry a [DISPLAY] method itself) with `render`. */
+export function registerRenderer<T>(type: abstract new (...args: never[]) => T, render: (x: T) => MimeBundle): void {
+  renderers.push({ type, render: render as (x: never) => MimeBundle });
+}
+
+/** The bundle for any value: its own rendering if it has one, else a registered renderer's, else text/plain. */
 export function toBundle(x: unknown): MimeBundle {
   if (isDisplayable(x)) return x[DISPLAY]();
+  const renderer = renderers.find((r) => x instanceof r.type);
+  if (renderer) return renderer.render(x as never);
   return { 'text/plain': typeof x === 'string' ? x : require('node:util').inspect(x, { depth: 4, colors: false }) };
 }
 

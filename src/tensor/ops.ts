@@ -13,7 +13,9 @@
 import type { DType } from './dtype';
 import type { Shape } from './view';
 
-export const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'recip', 'abs', 'silu', 'gelu', 'tanh', 'copy', 'castF32', 'castI32'] as const;
+// roundF16: round to the nearest f16 and back (llama.cpp stores its KV cache in f16 and multiplies
+// f16 by f16 there; the llama.cpp numeric mode reproduces that rounding).
+export const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'recip', 'abs', 'silu', 'gelu', 'tanh', 'roundF16', 'copy', 'castF32', 'castI32'] as const;
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'lt', 'le', 'gt', 'ge', 'eq', 'ne'] as const;
 export const REDUCE_OPS = ['sum', 'max', 'min', 'argmax'] as const;
 

@@ -292,6 +292,10 @@ export class Tensor {
   tanh(): Tensor {
     return this.unary('tanh');
   }
+  /** Round each value to the nearest f16 (ties to even), kept as f32. */
+  roundF16(): Tensor {
+    return this.unary('roundF16');
+  }
   add(b: Tensor | number): Tensor {
     return this.binary('add', b);
   }

@@ -3,8 +3,20 @@
 // running offset per load, so views cost nothing and intermediates are never stored.
 import type { ElementwiseKernel, Expr } from '../../tensor/backend';
 import type { ElementwiseOp } from '../../tensor/ops';
+import { F16_TO_F32, f32ToF16 } from '../../quant/half';
 
-type Compiled = (out: Float32Array | Int32Array, inputs: (Float32Array | Int32Array)[], shape: readonly number[], loads: LoadLayout[]) => void;
+type Compiled = (
+  out: Float32Array | Int32Array,
+  inputs: (Float32Array | Int32Array)[],
+  shape: readonly number[],
+  loads: LoadLayout[],
+  lib: typeof LIB,
+) => void;
+
+/** Helpers generated code may call (as `lib.name`). */
+const LIB = {
+  roundF16: (x: number) => F16_TO_F32[f32ToF16(x)],
+};
 
 interface LoadLayout {
   input: number;
@@ -25,6 +37,7 @@ const OP_SOURCE: Record<ElementwiseOp, (a: string, b: string, c: string) => stri
   // ggml's GELU: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))
   gelu: (a) => `0.5 * ${a} * (1 + Math.tanh(0.7978845608028654 * (${a} + 0.044715 * ${a} * ${a} * ${a})))`,
   tanh: (a) => `Math.tanh(${a})`,
+  roundF16: (a) => `lib.roundF16(${a})`,
   copy: (a) => a,
   castF32: (a) => a,
   castI32: (a) => `Math.trunc(${a})`,
@@ -56,7 +69,7 @@ export function runElementwise(kernel: ElementwiseKernel, out: Float32Array | In
     fn = compile(rank, loads.length, body);
     cache.set(key, fn);
   }
-  fn(out, inputs, kernel.shape, loads);
+  fn(out, inputs, kernel.shape, loads, LIB);
 }
 
 /** Expression source; loads are numbered in visit order and read `in_k[o_k]`. */
@@ -97,5 +110,5 @@ function compile(rank: number, nLoads: number, body: string): Compiled {
     }
     for (let d = 0; d < rank; d++) lines.push('}');
   }
-  return new Function('out', 'inputs', 'shape', 'loads', lines.join('\n')) as Compiled;
+  return new Function('out', 'inputs', 'shape', 'loads', 'lib', lines.join('\n')) as Compiled;
 }
