@@ -6,6 +6,7 @@ import { generate } from '../src/model/generate';
 import { perplexity } from '../src/model/perplexity';
 import { hookPoints, matchHooks } from '../src/model/hooks';
 import { argmax } from '../src/model/sampler';
+import { Stepper } from '../src/model/stepper';
 import { kvCheck } from '../src/inspect/kv-check';
 import { encodeGGUF, meta, openGGUF } from '../src/gguf';
 import { Tensor } from '../src/tensor';
@@ -200,5 +201,29 @@ describe('LLaMA forward', function () {
       assert.ok(diff > 0.01, `ablating block 4's MLP changes the logits (max change ${diff})`);
       await assert.rejects(async () => model.forward(tokens, { hooks: { hook_embed: () => Tensor.zeros([1, 256], { backend: model.backend }) } }), /replacement has shape \[1, 256\] but the activation is \[7, 256\]/);
     });
+  });
+});
+
+describe('Stepper', () => {
+  it('walks the forward one hook point at a time, in hookPoints order, and ends with the same logits', async () => {
+    const model = await LlamaModel.load(modelPath('q8_0'));
+    const tokens = model.tokenizer.encode('The file system');
+    const s = new Stepper(model, tokens);
+    const order: string[] = [];
+    for (let e = s.next(); e; e = s.next()) order.push(e.name);
+    assert.deepEqual(order, hookPoints(6).map((h) => h.name));
+    assert.deepEqual(await s.logits!.data(), await model.forward(tokens).data());
+  });
+
+  it('replacing a value mid-pass changes what follows, like a hook', async () => {
+    const model = await LlamaModel.load(modelPath('q8_0'));
+    const tokens = model.tokenizer.encode('The file system');
+    const s = new Stepper(model, tokens);
+    const e = s.runTo('blocks.1.hook_mlp_out');
+    s.replace(e.tensor.mul(0));
+    assert.equal(s.nextBlock().name, 'blocks.1.hook_resid_post');
+    const patched = await s.finish().data();
+    const viaHooks = await (await model.runWithHooks(tokens, { 'blocks.1.hook_mlp_out': (t) => t.mul(0) })).data();
+    assert.deepEqual(patched, viaHooks);
   });
 });

@@ -74,11 +74,13 @@ export function isDisplayable(x: unknown): x is Displayable {
   return typeof x === 'object' && x !== null && typeof (x as Partial<Displayable>)[DISPLAY] === 'function';
 }
 
-type Renderer = { type: abstract new (...args: never[]) => unknown; render: (x: never) => MimeBundle };
+/** Any class, including ones with private constructors (matched with instanceof). */
+type ClassOf<T> = Function & { prototype: T };
+type Renderer = { type: ClassOf<unknown>; render: (x: never) => MimeBundle };
 const renderers: Renderer[] = [];
 
 /** Render every instance of `type` (a class that cannot carry a [DISPLAY] method itself) with `render`. */
-export function registerRenderer<T>(type: abstract new (...args: never[]) => T, render: (x: T) => MimeBundle): void {
+export function registerRenderer<T>(type: ClassOf<T>, render: (x: T) => MimeBundle): void {
   renderers.push({ type, render: render as (x: never) => MimeBundle });
 }
 

@@ -7,9 +7,12 @@ import { GGUFFile } from '../gguf';
 import { registerRenderer } from './display';
 import { ggufBundle } from './gguf';
 import { tableBundle } from './table';
+import { Tensor } from '../tensor';
+import { tensorBundle } from './tensor';
 
 registerRenderer(GGUFFile, ggufBundle);
 registerRenderer(Table, (table) => tableBundle(table));
+registerRenderer(Tensor, tensorBundle);
 
 export {
   DISPLAY,
@@ -37,4 +40,5 @@ export { progress, track, ProgressBar, type ProgressOptions } from './progress';
 export { textStream, TextStream, type TextStreamOptions } from './stream';
 export { arrowTable, writeArrow, statsTable, type ColumnValues, type FixedWidthRows, type TypedNumbers } from './arrow';
 export { ggufBundle } from './gguf';
+export { tensorBundle, summarize } from './tensor';
 export type { Matrix, NdArrayLike, Values } from './arrays';
