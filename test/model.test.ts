@@ -8,6 +8,7 @@ import { hookPoints, matchHooks } from '../src/model/hooks';
 import { argmax } from '../src/model/sampler';
 import { Stepper } from '../src/model/stepper';
 import { kvCheck } from '../src/inspect/kv-check';
+import { logitLens, residualNorms, attentionPatterns } from '../src/inspect/lens';
 import { encodeGGUF, meta, openGGUF } from '../src/gguf';
 import { Tensor } from '../src/tensor';
 import { MODEL_DIR, REFERENCES_DIR, modelPath, modelSuffixes } from './helpers/references';
@@ -225,5 +226,23 @@ describe('Stepper', () => {
     const patched = await s.finish().data();
     const viaHooks = await (await model.runWithHooks(tokens, { 'blocks.1.hook_mlp_out': (t) => t.mul(0) })).data();
     assert.deepEqual(patched, viaHooks);
+  });
+});
+
+describe('interpretability basics', () => {
+  it("logit lens: the last stage's top token is the model's own argmax; stages and positions line up", async () => {
+    const model = await LlamaModel.load(modelPath('q8_0'));
+    const tokens = model.tokenizer.encode('The default value is');
+    const lens = await logitLens(model, tokens, { k: 3 });
+    assert.equal(lens.stages.length, 7);
+    const logits = (await model.forward(tokens).data()) as Float32Array;
+    tokens.forEach((_, p) => assert.equal(lens.top[6][p][0].id, argmax(logits.subarray(p * 2048, (p + 1) * 2048)), `position ${p}`));
+    for (const stage of lens.top) for (const pos of stage) assert.ok(pos[0].prob >= pos[1].prob && pos[1].prob >= pos[2].prob);
+    const norms = await residualNorms(model, tokens);
+    assert.equal(norms.rms.length, 7);
+    const embedding = (await Tensor.getRows(model.weights.tokenEmbedding, Tensor.from(tokens, [tokens.length], { dtype: 'i32', backend: model.backend })).data()) as Float32Array;
+    const rms0 = Math.sqrt(embedding.subarray(0, 256).reduce((s, v) => s + v * v, 0) / 256);
+    assert.ok(Math.abs(norms.rms[0][0] - rms0) < 1e-6, 'block 0 input is the embedding');
+    assert.deepEqual((await attentionPatterns(model, tokens, 2)).shape, [8, tokens.length, tokens.length]);
   });
 });

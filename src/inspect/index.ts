@@ -27,3 +27,5 @@ export { weightReport, tensorWeightStats, weightRole, type WeightReport, type We
 export { blockReport, tokenScaleCorrelation, tokenTypeName, type BlockReport, type BlockReportOptions, type RowScale, type TokenScaleCorrelation, type TokenTypeScales } from './block-report';
 export { quantError, WEIGHT_TYPES, type QuantErrorReport, type QuantErrorByType, type QuantErrorOptions } from './quant-error';
 export { doctor, formatDoctorReport, describeBlock, type DoctorReport, type DoctorFinding } from './doctor';
+export { kvCheck, type KVCheckResult, type KVCheckCell, type KVCheckOptions } from './kv-check';
+export { logitLens, residualNorms, attentionPatterns, type LogitLens, type TopToken } from './lens';
