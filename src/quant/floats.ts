@@ -2,7 +2,16 @@
 // All little-endian, as GGUF stores them.
 
 import type { BlockCodec } from './codec';
-import { F16_TO_F32, F16_TO_F32_BITS, bf16ToF32, f32ToBf16, f32ToF16 } from './half';
+import * as io from './block-io';
+import { F16_TO_F32_BITS, bf16ToF32, f32ToBf16, f32ToF16 } from './half';
+
+// Module-level copies: compiled to CommonJS, each use of an imported binding is a getter call.
+const { readF32, readHalf, readU16, writeU16 } = io;
+
+/** Encodes each float with `toBits` (a 16-bit pattern) as a little-endian uint16. */
+function quantize16(src: Float32Array, dst: Uint8Array, toBits: (x: number) => number): void {
+  for (let i = 0; i < src.length; i++) writeU16(dst, 2 * i, toBits(src[i]));
+}
 
 function u16view(src: Uint8Array): Uint16Array | null {
   return src.byteOffset % 2 === 0 ? new Uint16Array(src.buffer, src.byteOffset, src.length >> 1) : null;
@@ -17,7 +26,7 @@ export const F32: BlockCodec = {
   },
   fields: [{ name: 'value', kind: 'float', length: 1 }],
   blockFields(src, offset) {
-    return { value: new DataView(src.buffer, src.byteOffset).getFloat32(offset, true) };
+    return { value: readF32(src, offset) };
   },
 };
 
@@ -33,15 +42,11 @@ export const F16: BlockCodec = {
     else for (let i = 0; i < n; i++) out[i] = table[src[2 * i] | (src[2 * i + 1] << 8)];
   },
   quantize(src, dst) {
-    for (let i = 0; i < src.length; i++) {
-      const h = f32ToF16(src[i]);
-      dst[2 * i] = h & 0xff;
-      dst[2 * i + 1] = h >> 8;
-    }
+    quantize16(src, dst, f32ToF16);
   },
   fields: [{ name: 'value', kind: 'float', length: 1 }],
   blockFields(src, offset) {
-    return { value: F16_TO_F32[src[offset] | (src[offset + 1] << 8)] };
+    return { value: readHalf(src, offset) };
   },
 };
 
@@ -52,14 +57,10 @@ export const BF16: BlockCodec = {
     for (let i = 0; i < n; i++) out[i] = (src[2 * i] | (src[2 * i + 1] << 8)) << 16;
   },
   quantize(src, dst) {
-    for (let i = 0; i < src.length; i++) {
-      const h = f32ToBf16(src[i]);
-      dst[2 * i] = h & 0xff;
-      dst[2 * i + 1] = h >> 8;
-    }
+    quantize16(src, dst, f32ToBf16);
   },
   fields: [{ name: 'value', kind: 'float', length: 1 }],
   blockFields(src, offset) {
-    return { value: bf16ToF32(src[offset] | (src[offset + 1] << 8)) };
+    return { value: bf16ToF32(readU16(src, offset)) };
   },
 };

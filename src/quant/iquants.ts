@@ -6,8 +6,10 @@
 // code performs, no fused multiply-add.
 
 import type { BlockCodec } from './codec';
-import { f32Bits } from './half';
-import { checkSizes, inverseOrZero, nibbleCodes, readHalf, writeHalf } from './legacy';
+import * as io from './block-io';
+
+// Module-level copies: compiled to CommonJS, each use of an imported binding is a getter call.
+const { GROUP_MAX_EPS, checkSizes, inverseOrZero, nearestInt, nibbleCodes, packNibbles, readHalf, readU16, signedAbsMax, writeHalf, writeU16 } = io;
 
 const fround = Math.fround;
 
@@ -16,7 +18,6 @@ const LEVELS = Int8Array.of(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25,
 
 const SUB = 32; // values per scale
 const SUPER = 256; // values per IQ4_XS super-block (QK_K)
-const GROUP_MAX_EPS = fround(1e-15);
 
 /**
  * Index of the level nearest to x (float32), as ggml's best_index_int8: binary search for the two
@@ -33,11 +34,6 @@ function nearestLevel(x: number): number {
     else lo = mid;
   }
   return fround(x - LEVELS[hi - 1]) < fround(LEVELS[hi] - x) ? hi - 1 : hi;
-}
-
-/** ggml's nearest_int: adding 1.5 * 2^23 in float32 rounds to an integer (ties to even) in the low mantissa bits. */
-function nearestInt(x: number): number {
-  return (f32Bits(fround(x + 12582912)) & 0x7fffff) - 0x400000;
 }
 
 // Weighted least-squares sums for codes chosen with inverse scale `id`, weights x²:
@@ -68,16 +64,8 @@ function fitSums(src: Float32Array, base: number, id: number, codes: Uint8Array 
  * a sub-block whose largest |value| is below 1e-15.
  */
 function fitScale(src: Float32Array, base: number, codes: Uint8Array, codeBase: number, ntry: number): number {
-  let amax = 0;
-  let max = 0;
-  for (let j = 0; j < SUB; j++) {
-    const ax = Math.abs(src[base + j]);
-    if (ax > amax) {
-      amax = ax;
-      max = src[base + j];
-    }
-  }
-  if (amax < GROUP_MAX_EPS) return 0;
+  const max = signedAbsMax(src, base, SUB);
+  if (Math.abs(max) < GROUP_MAX_EPS) return 0;
 
   const start = ntry > 0 ? fround(-max / LEVELS[0]) : fround(max / LEVELS[0]);
   fitSums(src, base, fround(1 / start), codes, codeBase);
@@ -95,9 +83,12 @@ function fitScale(src: Float32Array, base: number, codes: Uint8Array, codeBase: 
 
 /** Packs 32 codes per 16 bytes: code j in the low nibble of byte j, code j+16 in the high nibble. */
 function packCodes(codes: Uint8Array, count: number, dst: Uint8Array, offset: number): void {
-  for (let g = 0; g < count; g += SUB) {
-    for (let j = 0; j < SUB / 2; j++) dst[offset + g / 2 + j] = codes[g + j] | (codes[g + j + SUB / 2] << 4);
-  }
+  packNibbles(codes, count, SUB / 2, dst, offset);
+}
+
+/** Codes of `count` values packed as by packCodes, in element order. */
+function unpackCodes(src: Uint8Array, offset: number, count: number): number[] {
+  return nibbleCodes(src, offset, count, SUB / 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,7 +139,7 @@ export const IQ4_NL: BlockCodec = {
     { name: 'q', kind: 'int', length: SUB },
   ],
   blockFields(src, offset) {
-    return { d: readHalf(src, offset), q: nibbleCodes(src, offset + 2) };
+    return { d: readHalf(src, offset), q: unpackCodes(src, offset + 2, SUB) };
   },
 };
 
@@ -177,7 +168,7 @@ const SUBS = SUPER / SUB;
 
 function subBlockScaleCode(src: Uint8Array, offset: number, i: number): number {
   const low = (src[offset + 4 + (i >> 1)] >> (4 * (i & 1))) & 0x0f;
-  const high = ((src[offset + 2] | (src[offset + 3] << 8)) >> (2 * i)) & 3;
+  const high = (readU16(src, offset + 2) >> (2 * i)) & 3;
   return low | (high << 4);
 }
 
@@ -203,15 +194,8 @@ export const IQ4_XS: BlockCodec = {
     const codes = new Uint8Array(SUPER);
     const scales = new Float32Array(SUBS);
     for (let x = 0, o = 0; x < src.length; x += SUPER, o += IQ4_XS_SIZE) {
-      let maxScale = 0;
-      let amaxScale = 0;
-      for (let i = 0; i < SUBS; i++) {
-        scales[i] = fitScale(src, x + SUB * i, codes, SUB * i, 7);
-        if (Math.abs(scales[i]) > amaxScale) {
-          amaxScale = Math.abs(scales[i]);
-          maxScale = scales[i];
-        }
-      }
+      for (let i = 0; i < SUBS; i++) scales[i] = fitScale(src, x + SUB * i, codes, SUB * i, 7);
+      const maxScale = signedAbsMax(scales, 0, SUBS);
       const d = fround(-maxScale / 32);
       writeHalf(dst, o, d);
       const id = inverseOrZero(d);
@@ -225,8 +209,7 @@ export const IQ4_XS: BlockCodec = {
         dst[o + 4 + (i >> 1)] |= (code & 0x0f) << (4 * (i & 1));
         scalesHigh |= (code >> 4) << (2 * i);
       }
-      dst[o + 2] = scalesHigh & 0xff;
-      dst[o + 3] = scalesHigh >> 8;
+      writeU16(dst, o + 2, scalesHigh);
       packCodes(codes, SUPER, dst, o + 8);
     }
   },
@@ -237,11 +220,7 @@ export const IQ4_XS: BlockCodec = {
   ],
   blockFields(src, offset) {
     const scales: number[] = [];
-    const q: number[] = [];
-    for (let i = 0; i < SUBS; i++) {
-      scales.push(subBlockScaleCode(src, offset, i));
-      q.push(...nibbleCodes(src, offset + 8 + 16 * i));
-    }
-    return { d: readHalf(src, offset), scales, q };
+    for (let i = 0; i < SUBS; i++) scales.push(subBlockScaleCode(src, offset, i));
+    return { d: readHalf(src, offset), scales, q: unpackCodes(src, offset + 8, SUPER) };
   },
 };

@@ -1,50 +1,76 @@
 // The scale searches behind ggml's K-quant reference quantizers, and the 6-bit scale/min packing
-// that Q4_K and Q5_K share. Re-derived from ggml/src/ggml-quants.c (nearest_int, make_qx_quants,
-// make_q3_quants, make_qkx2_quants, get_scale_min_k4) to give the same bits as that C code
-// compiled with strict IEEE float32 arithmetic and no FMA contraction:
+// that Q4_K and Q5_K share. Re-derived from ggml/src/ggml-quants.c (make_qx_quants, make_q3_quants,
+// make_qkx2_quants, get_scale_min_k4; nearest_int is in ./block-io.ts) to give the same bits as
+// that C code compiled with strict IEEE float32 arithmetic and no FMA contraction:
 //
 // - every operation the C code does in float is rounded with Math.fround (computing + - * / and
 //   sqrt in float64 and rounding once to float32 is exact float32 arithmetic: 53 >= 2*24 + 2);
 // - expressions are evaluated in C's order (`w*x*l` is (w*x)*l), nothing is fused;
 // - C treats a NaN float as true, so tests of a float against zero are written `!== 0`.
 
-import { f32Bits } from './half';
+import * as io from './block-io';
+
+// Module-level copies: compiled to CommonJS, each use of an imported binding is a getter call.
+const { GROUP_MAX_EPS, clamp, nearestInt, signedAbsMax } = io;
 
 const fround = Math.fround;
 
-/** ggml's GROUP_MAX_EPS (1e-15f): a group whose largest |x| is below this is all zero. */
-export const GROUP_MAX_EPS = fround(1e-15);
-
 const TENTH = fround(0.1);
 
+// What the last symmetricSums call summed: sums[0] = Σ w·x·l, sums[1] = Σ w·l². A typed array,
+// not two module-level `let`s: those made Q6_K quantization about 10% slower.
+const sums = new Float64Array(2);
+
 /**
- * ggml's nearest_int: adds 1.5 * 2^23 in float32 and reads the integer out of the mantissa bits,
- * which rounds halves to even. Outside |x| <= 2^22 the C function returns whatever the mantissa
- * holds; that is reproduced too (huge or non-finite inputs then clamp like in C).
+ * The first step make_qx_quants (rmse_type 1) and make_q3_quants (do_rmse) share, also each trial
+ * of make_qx_quants: codes l = clamp(nearest_int(iscale * x), -nmax, nmax - 1) for a group of n
+ * values, and with weights w = x² the sums Σ w·x·l and Σ w·l² (into `sums`), accumulated in
+ * float32 in element order. Stores l + bias at `codes` unless codes is null.
  */
-export function nearestInt(x: number): number {
-  const shifted = fround(x + 12582912);
-  // Fast path: in [2^23, 2^24) the mantissa is exactly shifted - 2^23.
-  if (shifted >= 8388608 && shifted < 16777216) return shifted - 12582912;
-  return (f32Bits(shifted) & 0x007fffff) - 0x00400000;
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
-/** The value of largest magnitude in x[offset, offset+n), sign kept; the first wins ties. */
-function signedAbsMax(x: Float32Array, offset: number, n: number): number {
-  let amax = 0;
-  let max = 0;
+function symmetricSums(
+  x: Float32Array,
+  xOffset: number,
+  n: number,
+  nmax: number,
+  iscale: number,
+  codes: Uint8Array | Int8Array | null,
+  codesOffset: number,
+  bias: number,
+): void {
+  let sumlx = 0;
+  let suml2 = 0;
   for (let i = 0; i < n; i++) {
-    const v = x[offset + i];
-    const a = Math.abs(v);
-    if (a > amax) {
-      amax = a;
-      max = v;
-    }
+    const xi = x[xOffset + i];
+    const l = clamp(nearestInt(fround(iscale * xi)), -nmax, nmax - 1);
+    if (codes) codes[codesOffset + i] = l + bias;
+    const w = fround(xi * xi);
+    sumlx = fround(sumlx + fround(fround(w * xi) * l));
+    suml2 = fround(suml2 + fround(fround(w * l) * l));
   }
+  sums[0] = sumlx;
+  sums[1] = suml2;
+}
+
+/**
+ * The start make_qx_quants and make_q3_quants share: max = the value of largest |x| in the group
+ * (sign kept); an all-zero group (|max| < GROUP_MAX_EPS) gets codes 0 and returns 0. Otherwise the
+ * codes (+ bias) and sums of symmetricSums for iscale = -nmax / max, and returns max.
+ */
+function symmetricStart(
+  x: Float32Array,
+  xOffset: number,
+  n: number,
+  nmax: number,
+  codes: Uint8Array | Int8Array,
+  codesOffset: number,
+  bias: number,
+): number {
+  const max = signedAbsMax(x, xOffset, n);
+  if (Math.abs(max) < GROUP_MAX_EPS) {
+    codes.fill(0, codesOffset, codesOffset + n);
+    return 0;
+  }
+  symmetricSums(x, xOffset, n, nmax, fround(-nmax / max), codes, codesOffset, bias);
   return max;
 }
 
@@ -63,41 +89,19 @@ export function fitSymmetricScale(
   codes: Uint8Array,
   codesOffset: number,
 ): number {
-  const max = signedAbsMax(x, xOffset, n);
-  if (Math.abs(max) < GROUP_MAX_EPS) {
-    codes.fill(0, codesOffset, codesOffset + n);
-    return 0;
-  }
-  let iscale = fround(-nmax / max);
-  let sumlx = 0;
-  let suml2 = 0;
-  for (let i = 0; i < n; i++) {
-    const xi = x[xOffset + i];
-    const l = clamp(nearestInt(fround(iscale * xi)), -nmax, nmax - 1);
-    codes[codesOffset + i] = l + nmax;
-    const w = fround(xi * xi);
-    sumlx = fround(sumlx + fround(fround(w * xi) * l));
-    suml2 = fround(suml2 + fround(fround(w * l) * l));
-  }
-  let scale = suml2 !== 0 ? fround(sumlx / suml2) : 0;
-  let best = fround(scale * sumlx);
+  const max = symmetricStart(x, xOffset, n, nmax, codes, codesOffset, nmax);
+  if (max === 0) return 0;
+  let scale = sums[1] !== 0 ? fround(sums[0] / sums[1]) : 0;
+  let best = fround(scale * sums[0]);
   for (let step = -9; step <= 9; step++) {
     if (step === 0) continue;
-    iscale = fround(-fround(nmax + fround(TENTH * step)) / max);
-    sumlx = 0;
-    suml2 = 0;
-    for (let i = 0; i < n; i++) {
-      const xi = x[xOffset + i];
-      const l = clamp(nearestInt(fround(iscale * xi)), -nmax, nmax - 1);
-      const w = fround(xi * xi);
-      sumlx = fround(sumlx + fround(fround(w * xi) * l));
-      suml2 = fround(suml2 + fround(fround(w * l) * l));
-    }
+    const iscale = fround(-fround(nmax + fround(TENTH * step)) / max);
+    symmetricSums(x, xOffset, n, nmax, iscale, null, 0, 0);
+    const sumlx = sums[0];
+    const suml2 = sums[1];
     if (suml2 > 0 && fround(sumlx * sumlx) > fround(best * suml2)) {
-      for (let i = 0; i < n; i++) {
-        const l = clamp(nearestInt(fround(iscale * x[xOffset + i])), -nmax, nmax - 1);
-        codes[codesOffset + i] = l + nmax;
-      }
+      // Redo the codes for this scale (the sums come out the same).
+      symmetricSums(x, xOffset, n, nmax, iscale, codes, codesOffset, nmax);
       scale = fround(sumlx / suml2);
       best = fround(scale * sumlx);
     }
@@ -119,22 +123,9 @@ export function fitQ3Scale(
   codes: Int8Array,
   codesOffset: number,
 ): number {
-  const max = signedAbsMax(x, xOffset, n);
-  if (Math.abs(max) < GROUP_MAX_EPS) {
-    codes.fill(0, codesOffset, codesOffset + n);
-    return 0;
-  }
-  const iscale = fround(-nmax / max);
-  let sumlx = 0;
-  let suml2 = 0;
-  for (let i = 0; i < n; i++) {
-    const xi = x[xOffset + i];
-    const l = clamp(nearestInt(fround(iscale * xi)), -nmax, nmax - 1);
-    codes[codesOffset + i] = l;
-    const w = fround(xi * xi);
-    sumlx = fround(sumlx + fround(fround(w * xi) * l));
-    suml2 = fround(suml2 + fround(fround(w * l) * l));
-  }
+  if (symmetricStart(x, xOffset, n, nmax, codes, codesOffset, 0) === 0) return 0;
+  let sumlx = sums[0];
+  let suml2 = sums[1];
   for (let pass = 0; pass < 5; pass++) {
     let changed = 0;
     for (let i = 0; i < n; i++) {

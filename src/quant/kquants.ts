@@ -10,79 +10,27 @@
 // (int -> int8_t/uint8_t keeps the low byte), and the f16-rounded super-block scales re-read
 // where the C code re-reads them.
 
-import type { BlockCodec, BlockFieldSpec } from './codec';
-import { F16_TO_F32, f32Bits, f32FromBits, f32ToF16 } from './half';
+import type { BlockCodec, BlockFieldSpec, BlockFieldValues } from './codec';
+import * as io from './block-io';
 import {
   type AffineFit,
   type AffineSearch,
-  GROUP_MAX_EPS,
   fitAffineScale,
   fitQ3Scale,
   fitSymmetricScale,
   minK4,
-  nearestInt,
   packScalesMinsK4,
   scaleK4,
 } from './kquant-search';
+
+// Module-level copies: compiled to CommonJS, each use of an imported binding is a getter call.
+const { GROUP_MAX_EPS, checkSizes, clamp, nearestInt, nibbleCodes, packNibbles, readF32, readHalf, readI16, signedAbsMax, toInt8, writeF32, writeHalf, writeU16 } = io;
 
 const QK_K = 256;
 const fround = Math.fround;
 
 // ---------------------------------------------------------------------------------------------
-// Shared helpers
-
-function readHalf(src: Uint8Array, offset: number): number {
-  return F16_TO_F32[src[offset] | (src[offset + 1] << 8)];
-}
-
-/** Store x as f16 (ggml's GGML_FP32_TO_FP16) and return the f16 value as a float, as C re-reads it. */
-function writeHalf(dst: Uint8Array, offset: number, x: number): number {
-  const h = f32ToF16(x);
-  dst[offset] = h & 0xff;
-  dst[offset + 1] = h >> 8;
-  return F16_TO_F32[h];
-}
-
-function readF32(src: Uint8Array, offset: number): number {
-  return f32FromBits(src[offset] | (src[offset + 1] << 8) | (src[offset + 2] << 16) | (src[offset + 3] << 24));
-}
-
-function writeF32(dst: Uint8Array, offset: number, x: number): void {
-  const bits = f32Bits(x);
-  dst[offset] = bits & 0xff;
-  dst[offset + 1] = (bits >>> 8) & 0xff;
-  dst[offset + 2] = (bits >>> 16) & 0xff;
-  dst[offset + 3] = bits >>> 24;
-}
-
-function writeI16(dst: Uint8Array, offset: number, v: number): void {
-  dst[offset] = v & 0xff;
-  dst[offset + 1] = (v >> 8) & 0xff;
-}
-
-function toInt8(v: number): number {
-  return (v << 24) >> 24;
-}
-
-function clamp(v: number, lo: number, hi: number): number {
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
-function checkSizes(name: string, typeSize: number, srcLength: number, dstLength: number, encoding: boolean): number {
-  const blocks = encoding ? srcLength / QK_K : srcLength / typeSize;
-  if (!Number.isInteger(blocks)) {
-    throw new RangeError(
-      encoding
-        ? `${name}: ${srcLength} values are not a whole number of ${QK_K}-value blocks`
-        : `${name}: ${srcLength} bytes are not a whole number of ${typeSize}-byte blocks`,
-    );
-  }
-  const needed = encoding ? blocks * typeSize : blocks * QK_K;
-  if (dstLength < needed) {
-    throw new RangeError(`${name}: destination holds ${dstLength} ${encoding ? 'bytes' : 'values'}, ${needed} needed`);
-  }
-  return blocks;
-}
+// Shared helpers (byte-level ones are in ./block-io.ts)
 
 /**
  * The 2-bit quants of Q2_K and Q3_K's `qs`, in element order: each 128-value half owns 32 bytes;
@@ -106,24 +54,40 @@ function packTwoBitCodes(codes: ArrayLike<number>, dst: Uint8Array, qsOffset: nu
 }
 
 /**
- * Q4_K/Q5_K low nibbles, in element order: each 64-value chunk owns 32 bytes; element l of the
- * chunk is the low nibble of byte l, element 32 + l the high nibble.
+ * Re-quantize one sub-block of n values against its stored (f16-rounded) scale dl and min ml,
+ * as Q2_K, Q4_K and Q5_K do after packing the scales: codes clamp(nearest_int((x + ml) / dl), 0, nmax).
  */
-function nibbleCodes(src: Uint8Array, qsOffset: number, out: number[]): void {
-  for (let e = 0; e < QK_K; e++) {
-    const byte = src[qsOffset + 32 * (e >> 6) + (e & 31)];
-    out[e] = e & 32 ? byte >> 4 : byte & 0xf;
+function requantizeAffine(
+  src: Float32Array,
+  xOffset: number,
+  n: number,
+  dl: number,
+  ml: number,
+  nmax: number,
+  codes: Uint8Array,
+  codesOffset: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    codes[codesOffset + i] = clamp(nearestInt(fround(fround(src[xOffset + i] + ml) / dl)), 0, nmax);
   }
 }
 
-function unpackScalesMinsK4(src: Uint8Array, offset: number): { scales: number[]; mins: number[] } {
-  const scales: number[] = [];
-  const mins: number[] = [];
-  for (let j = 0; j < 8; j++) {
-    scales.push(scaleK4(src, offset, j));
-    mins.push(minK4(src, offset, j));
+/**
+ * Re-quantize one sub-block of n values against its stored scale dl, as Q3_K and Q6_K do:
+ * codes clamp(nearest_int(x / dl), -nmax, nmax - 1) + nmax.
+ */
+function requantizeSymmetric(
+  src: Float32Array,
+  xOffset: number,
+  n: number,
+  dl: number,
+  nmax: number,
+  codes: Uint8Array | Int8Array,
+  codesOffset: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    codes[codesOffset + i] = clamp(nearestInt(fround(src[xOffset + i] / dl)), -nmax, nmax - 1) + nmax;
   }
-  return { scales, mins };
 }
 
 function field(name: string, kind: 'float' | 'int', length: number): BlockFieldSpec {
@@ -150,7 +114,7 @@ const Q2_K_SEARCH: AffineSearch = { nmax: 3, rmin: -0.5, rdelta: fround(0.1), st
 
 export const Q2_K: BlockCodec = {
   dequantize(src, dst) {
-    const blocks = checkSizes('Q2_K', Q2_K_SIZE, src.length, dst.length, false);
+    const blocks = checkSizes('Q2_K', QK_K, Q2_K_SIZE, src.length, dst.length, false);
     let y = 0;
     for (let b = 0; b < blocks; b++) {
       const o = b * Q2_K_SIZE;
@@ -169,7 +133,7 @@ export const Q2_K: BlockCodec = {
   },
 
   quantize(src, dst) {
-    const blocks = checkSizes('Q2_K', Q2_K_SIZE, src.length, dst.length, true);
+    const blocks = checkSizes('Q2_K', QK_K, Q2_K_SIZE, src.length, dst.length, true);
     const codes = new Uint8Array(QK_K);
     const scratch = new Uint8Array(16);
     const weights = new Float32Array(16);
@@ -209,9 +173,7 @@ export const Q2_K: BlockCodec = {
         const dl = fround(d * (sc & 0xf));
         if (dl === 0) continue;
         const ml = fround(dmin * (sc >> 4));
-        for (let i = 0; i < 16; i++) {
-          codes[16 * j + i] = clamp(nearestInt(fround(fround(src[x + 16 * j + i] + ml) / dl)), 0, 3);
-        }
+        requantizeAffine(src, x + 16 * j, 16, dl, ml, 3, codes, 16 * j);
       }
       packTwoBitCodes(codes, dst, o + 16);
     }
@@ -264,7 +226,7 @@ function q3ScaleCode(src: Uint8Array, offset: number, j: number): number {
 
 export const Q3_K: BlockCodec = {
   dequantize(src, dst) {
-    const blocks = checkSizes('Q3_K', Q3_K_SIZE, src.length, dst.length, false);
+    const blocks = checkSizes('Q3_K', QK_K, Q3_K_SIZE, src.length, dst.length, false);
     let y = 0;
     for (let b = 0; b < blocks; b++) {
       const o = b * Q3_K_SIZE;
@@ -284,22 +246,14 @@ export const Q3_K: BlockCodec = {
   },
 
   quantize(src, dst) {
-    const blocks = checkSizes('Q3_K', Q3_K_SIZE, src.length, dst.length, true);
+    const blocks = checkSizes('Q3_K', QK_K, Q3_K_SIZE, src.length, dst.length, true);
     const codes = new Int8Array(QK_K);
     const scales = new Float32Array(16);
     for (let b = 0; b < blocks; b++) {
       const x = b * QK_K;
       const o = b * Q3_K_SIZE;
-      let maxScale = 0;
-      let amax = 0;
-      for (let j = 0; j < 16; j++) {
-        scales[j] = fitQ3Scale(src, x + 16 * j, 16, 4, codes, 16 * j);
-        const a = Math.abs(scales[j]);
-        if (a > amax) {
-          amax = a;
-          maxScale = scales[j];
-        }
-      }
+      for (let j = 0; j < 16; j++) scales[j] = fitQ3Scale(src, x + 16 * j, 16, 4, codes, 16 * j);
+      const maxScale = signedAbsMax(scales, 0, 16);
 
       // 6-bit scale codes relative to the largest |scale| (which gets -32).
       const packed = o + 96;
@@ -318,10 +272,7 @@ export const Q3_K: BlockCodec = {
       // Re-quantize against the stored scales; a zero scale keeps the search's codes.
       for (let j = 0; j < 16; j++) {
         const dl = fround(d * (q3ScaleCode(dst, packed, j) - 32));
-        if (dl === 0) continue;
-        for (let i = 0; i < 16; i++) {
-          codes[16 * j + i] = clamp(nearestInt(fround(src[x + 16 * j + i] / dl)), -4, 3) + 4;
-        }
+        if (dl !== 0) requantizeSymmetric(src, x + 16 * j, 16, dl, 4, codes, 16 * j);
       }
 
       // Codes 0..7: bit 2 goes to hmask, bits 0..1 to qs.
@@ -366,7 +317,7 @@ function quantizeScaledMinBlocks(
   dst: Uint8Array,
   packCodes: (codes: Uint8Array, dst: Uint8Array, blockOffset: number) => void,
 ): void {
-  const blocks = checkSizes(name, typeSize, src.length, dst.length, true);
+  const blocks = checkSizes(name, QK_K, typeSize, src.length, dst.length, true);
   const codes = new Uint8Array(QK_K);
   const scratch = new Uint8Array(32);
   const weights = new Float32Array(32);
@@ -410,13 +361,29 @@ function quantizeScaledMinBlocks(
       const dl = fround(d * scaleK4(dst, o + SCALES_MINS_OFFSET, j));
       if (dl === 0) continue;
       const ml = fround(dmin * minK4(dst, o + SCALES_MINS_OFFSET, j));
-      const base = x + 32 * j;
-      for (let i = 0; i < 32; i++) {
-        codes[32 * j + i] = clamp(nearestInt(fround(fround(src[base + i] + ml) / dl)), 0, search.nmax);
-      }
+      requantizeAffine(src, x + 32 * j, 32, dl, ml, search.nmax, codes, 32 * j);
     }
     packCodes(codes, dst, o);
   }
+}
+
+/** Q4_K's and Q5_K's block fields (the same but for how `q` is stored). */
+const SCALED_MIN_FIELDS: readonly BlockFieldSpec[] = [
+  field('d', 'float', 1),
+  field('dmin', 'float', 1),
+  field('scales', 'int', 8),
+  field('mins', 'int', 8),
+  field('q', 'int', QK_K),
+];
+
+function scaledMinBlockFields(src: Uint8Array, offset: number, q: number[]): BlockFieldValues {
+  const scales: number[] = [];
+  const mins: number[] = [];
+  for (let j = 0; j < 8; j++) {
+    scales.push(scaleK4(src, offset + SCALES_MINS_OFFSET, j));
+    mins.push(minK4(src, offset + SCALES_MINS_OFFSET, j));
+  }
+  return { d: readHalf(src, offset), dmin: readHalf(src, offset + 2), scales, mins, q };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,7 +407,7 @@ const Q4_K_SEARCH: AffineSearch = { nmax: 15, rmin: -1, rdelta: fround(0.1), ste
 
 export const Q4_K: BlockCodec = {
   dequantize(src, dst) {
-    const blocks = checkSizes('Q4_K', Q4_K_SIZE, src.length, dst.length, false);
+    const blocks = checkSizes('Q4_K', QK_K, Q4_K_SIZE, src.length, dst.length, false);
     let y = 0;
     for (let b = 0; b < blocks; b++) {
       const o = b * Q4_K_SIZE;
@@ -458,25 +425,14 @@ export const Q4_K: BlockCodec = {
 
   quantize(src, dst) {
     quantizeScaledMinBlocks('Q4_K', Q4_K_SIZE, Q4_K_SEARCH, src, dst, (codes, out, o) => {
-      for (let c = 0; c < 4; c++) {
-        for (let l = 0; l < 32; l++) out[o + 16 + 32 * c + l] = codes[64 * c + l] | (codes[64 * c + 32 + l] << 4);
-      }
+      packNibbles(codes, QK_K, 32, out, o + 16);
     });
   },
 
-  fields: [
-    field('d', 'float', 1),
-    field('dmin', 'float', 1),
-    field('scales', 'int', 8),
-    field('mins', 'int', 8),
-    field('q', 'int', QK_K),
-  ],
+  fields: SCALED_MIN_FIELDS,
 
   blockFields(src, offset) {
-    const { scales, mins } = unpackScalesMinsK4(src, offset + SCALES_MINS_OFFSET);
-    const q = new Array<number>(QK_K);
-    nibbleCodes(src, offset + 16, q);
-    return { d: readHalf(src, offset), dmin: readHalf(src, offset + 2), scales, mins, q };
+    return scaledMinBlockFields(src, offset, nibbleCodes(src, offset + 16, QK_K, 32));
   },
 };
 
@@ -501,7 +457,7 @@ const Q5_K_SEARCH: AffineSearch = { nmax: 31, rmin: -0.5, rdelta: fround(0.1), s
 
 export const Q5_K: BlockCodec = {
   dequantize(src, dst) {
-    const blocks = checkSizes('Q5_K', Q5_K_SIZE, src.length, dst.length, false);
+    const blocks = checkSizes('Q5_K', QK_K, Q5_K_SIZE, src.length, dst.length, false);
     let y = 0;
     for (let b = 0; b < blocks; b++) {
       const o = b * Q5_K_SIZE;
@@ -524,31 +480,17 @@ export const Q5_K: BlockCodec = {
   quantize(src, dst) {
     quantizeScaledMinBlocks('Q5_K', Q5_K_SIZE, Q5_K_SEARCH, src, dst, (codes, out, o) => {
       out.fill(0, o + 16, o + 48);
-      for (let e = 0; e < QK_K; e++) {
-        const code = codes[e];
-        const l = e & 31;
-        if (code > 15) out[o + 16 + l] |= 1 << (e >> 5);
-        const qs = o + 48 + 32 * (e >> 6) + l;
-        if (e & 32) out[qs] |= (code & 0xf) << 4;
-        else out[qs] = code & 0xf; // the low nibble comes first and starts the byte
-      }
+      for (let e = 0; e < QK_K; e++) if (codes[e] > 15) out[o + 16 + (e & 31)] |= 1 << (e >> 5);
+      packNibbles(codes, QK_K, 32, out, o + 48);
     });
   },
 
-  fields: [
-    field('d', 'float', 1),
-    field('dmin', 'float', 1),
-    field('scales', 'int', 8),
-    field('mins', 'int', 8),
-    field('q', 'int', QK_K),
-  ],
+  fields: SCALED_MIN_FIELDS,
 
   blockFields(src, offset) {
-    const { scales, mins } = unpackScalesMinsK4(src, offset + SCALES_MINS_OFFSET);
-    const q = new Array<number>(QK_K);
-    nibbleCodes(src, offset + 48, q);
+    const q = nibbleCodes(src, offset + 48, QK_K, 32);
     for (let e = 0; e < QK_K; e++) q[e] |= ((src[offset + 16 + (e & 31)] >> (e >> 5)) & 1) << 4;
-    return { d: readHalf(src, offset), dmin: readHalf(src, offset + 2), scales, mins, q };
+    return scaledMinBlockFields(src, offset, q);
   },
 };
 
@@ -581,7 +523,7 @@ function q6Code(src: Uint8Array, offset: number, e: number): number {
 
 export const Q6_K: BlockCodec = {
   dequantize(src, dst) {
-    const blocks = checkSizes('Q6_K', Q6_K_SIZE, src.length, dst.length, false);
+    const blocks = checkSizes('Q6_K', QK_K, Q6_K_SIZE, src.length, dst.length, false);
     let y = 0;
     for (let b = 0; b < blocks; b++) {
       const o = b * Q6_K_SIZE;
@@ -604,24 +546,16 @@ export const Q6_K: BlockCodec = {
   },
 
   quantize(src, dst) {
-    const blocks = checkSizes('Q6_K', Q6_K_SIZE, src.length, dst.length, true);
+    const blocks = checkSizes('Q6_K', QK_K, Q6_K_SIZE, src.length, dst.length, true);
     const codes = new Uint8Array(QK_K);
     const scales = new Float32Array(16);
     for (let b = 0; b < blocks; b++) {
       const x = b * QK_K;
       const o = b * Q6_K_SIZE;
-      let maxScale = 0;
-      let maxAbsScale = 0;
-      for (let j = 0; j < 16; j++) {
-        scales[j] = fitSymmetricScale(src, x + 16 * j, 16, 32, codes, 16 * j);
-        const a = Math.abs(scales[j]);
-        if (a > maxAbsScale) {
-          maxAbsScale = a;
-          maxScale = scales[j];
-        }
-      }
+      for (let j = 0; j < 16; j++) scales[j] = fitSymmetricScale(src, x + 16 * j, 16, 32, codes, 16 * j);
+      const maxScale = signedAbsMax(scales, 0, 16);
       dst.fill(0, o, o + Q6_K_SIZE);
-      if (maxAbsScale < GROUP_MAX_EPS) continue; // all-zero block: every byte 0
+      if (Math.abs(maxScale) < GROUP_MAX_EPS) continue; // all-zero block: every byte 0
 
       // int8 scale codes relative to the largest |scale| (which gets -128 or 127).
       const iscale = fround(-128 / maxScale);
@@ -631,10 +565,7 @@ export const Q6_K: BlockCodec = {
       // Re-quantize against the stored scales; a zero scale keeps the search's codes.
       for (let j = 0; j < 16; j++) {
         const dl = fround(d * toInt8(dst[o + 192 + j]));
-        if (dl === 0) continue;
-        for (let i = 0; i < 16; i++) {
-          codes[16 * j + i] = clamp(nearestInt(fround(src[x + 16 * j + i] / dl)), -32, 31) + 32;
-        }
+        if (dl !== 0) requantizeSymmetric(src, x + 16 * j, 16, dl, 32, codes, 16 * j);
       }
 
       for (let e = 0; e < QK_K; e++) {
@@ -675,7 +606,7 @@ const Q8_K_SIZE = 292;
 
 export const Q8_K: BlockCodec = {
   dequantize(src, dst) {
-    const blocks = checkSizes('Q8_K', Q8_K_SIZE, src.length, dst.length, false);
+    const blocks = checkSizes('Q8_K', QK_K, Q8_K_SIZE, src.length, dst.length, false);
     let y = 0;
     for (let b = 0; b < blocks; b++) {
       const o = b * Q8_K_SIZE;
@@ -685,22 +616,14 @@ export const Q8_K: BlockCodec = {
   },
 
   quantize(src, dst) {
-    const blocks = checkSizes('Q8_K', Q8_K_SIZE, src.length, dst.length, true);
+    const blocks = checkSizes('Q8_K', QK_K, Q8_K_SIZE, src.length, dst.length, true);
     for (let b = 0; b < blocks; b++) {
       const x = b * QK_K;
       const o = b * Q8_K_SIZE;
-      let max = 0;
-      let amax = 0;
-      for (let i = 0; i < QK_K; i++) {
-        const a = Math.abs(src[x + i]);
-        if (a > amax) {
-          amax = a;
-          max = src[x + i];
-        }
-      }
+      const max = signedAbsMax(src, x, QK_K);
       // ggml leaves bsums unset for an all-zero block; we write zeros there.
       dst.fill(0, o, o + Q8_K_SIZE);
-      if (amax === 0) continue;
+      if (max === 0) continue;
       // -127 (not -128) so that the largest value maps to -127 and every code fits in -127..127.
       const iscale = fround(-127 / max);
       for (let j = 0; j < 16; j++) {
@@ -710,7 +633,7 @@ export const Q8_K: BlockCodec = {
           dst[o + 4 + i] = code;
           sum += code;
         }
-        writeI16(dst, o + 260 + 2 * j, sum);
+        writeU16(dst, o + 260 + 2 * j, sum);
       }
       writeF32(dst, o, fround(1 / iscale));
     }
@@ -722,10 +645,7 @@ export const Q8_K: BlockCodec = {
     const q: number[] = [];
     for (let i = 0; i < QK_K; i++) q.push(toInt8(src[offset + 4 + i]));
     const bsums: number[] = [];
-    for (let j = 0; j < 16; j++) {
-      const u = src[offset + 260 + 2 * j] | (src[offset + 261 + 2 * j] << 8);
-      bsums.push((u << 16) >> 16);
-    }
+    for (let j = 0; j < 16; j++) bsums.push(readI16(src, offset + 260 + 2 * j));
     return { d: readF32(src, offset), q, bsums };
   },
 };

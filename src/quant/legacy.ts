@@ -9,7 +9,10 @@
 // (see castToInt32).
 
 import type { BlockCodec, BlockFieldSpec } from './codec';
-import { F16_TO_F32, f32ToF16 } from './half';
+import * as io from './block-io';
+
+// Module-level copies: compiled to CommonJS, each use of an imported binding is a getter call.
+const { checkSizes, inverseOrZero, nibbleCodes, readHalf, readU32, signedAbsMax, toInt8, writeHalf, writeU32 } = io;
 
 const QK = 32;
 const HALF = QK / 2;
@@ -17,28 +20,7 @@ const FLT_MAX = 3.4028234663852886e38;
 const fround = Math.fround;
 
 // ---------------------------------------------------------------------------------------------
-// Shared helpers (the exported ones are shared with iquants.ts)
-
-export function readHalf(src: Uint8Array, offset: number): number {
-  return F16_TO_F32[src[offset] | (src[offset + 1] << 8)];
-}
-
-export function writeHalf(dst: Uint8Array, offset: number, x: number): void {
-  const h = f32ToF16(x);
-  dst[offset] = h & 0xff;
-  dst[offset + 1] = h >> 8;
-}
-
-function readU32(src: Uint8Array, offset: number): number {
-  return (src[offset] | (src[offset + 1] << 8) | (src[offset + 2] << 16) | (src[offset + 3] << 24)) >>> 0;
-}
-
-function writeU32(dst: Uint8Array, offset: number, x: number): void {
-  dst[offset] = x & 0xff;
-  dst[offset + 1] = (x >>> 8) & 0xff;
-  dst[offset + 2] = (x >>> 16) & 0xff;
-  dst[offset + 3] = x >>> 24;
-}
+// Shared helpers (byte-level ones are in ./block-io.ts)
 
 /**
  * C's conversion of a float to a small integer type as x86-64 compilers emit it: cvttss2si
@@ -51,26 +33,12 @@ function castToInt32(x: number): number {
 }
 
 function castToInt8(x: number): number {
-  return (castToInt32(x) << 24) >> 24;
+  return toInt8(castToInt32(x));
 }
 
 /** C's roundf: to the nearest integer, halves away from zero (x + 0.5 is exact for float32 x). */
 function roundHalfAway(x: number): number {
   return x < 0 ? -Math.floor(0.5 - x) : Math.floor(x + 0.5);
-}
-
-/** The value of largest magnitude, sign kept; the first one wins ties (the C loop's strict `<`). */
-function signedAbsMax(src: Float32Array, base: number): number {
-  let amax = 0;
-  let max = 0;
-  for (let j = 0; j < QK; j++) {
-    const v = src[base + j];
-    if (amax < Math.abs(v)) {
-      amax = Math.abs(v);
-      max = v;
-    }
-  }
-  return max;
 }
 
 /** max |value| as C's `amax = MAX(amax, fabsf(v))` computes it (a NaN is replaced by later values). */
@@ -83,55 +51,22 @@ function absMax(src: Float32Array, base: number): number {
   return amax;
 }
 
-/** C's `d ? 1.0f/d : 0.0f` (NaN counts as true in C, so compare with zero explicitly). */
-export function inverseOrZero(d: number): number {
-  return d !== 0 ? fround(1 / d) : 0;
-}
-
-/** Throws unless `src` is whole blocks and `dst` can take them all (also used by iquants.ts). */
-export function checkSizes(
-  name: string,
-  blockSize: number,
-  typeSize: number,
-  srcLength: number,
-  dstLength: number,
-  encoding: boolean,
-): void {
-  const blocks = encoding ? srcLength / blockSize : srcLength / typeSize;
-  const needed = encoding ? blocks * typeSize : blocks * blockSize;
-  if (!Number.isInteger(blocks)) {
-    throw new RangeError(
-      encoding
-        ? `${name}: ${srcLength} values are not a whole number of ${blockSize}-value blocks`
-        : `${name}: ${srcLength} bytes are not a whole number of ${typeSize}-byte blocks`,
-    );
-  }
-  if (dstLength < needed) {
-    throw new RangeError(`${name}: destination holds ${dstLength} ${encoding ? 'bytes' : 'values'}, ${needed} needed`);
-  }
-}
-
 /** Codes of a 4-bit block, in element order: element j in the low nibble of qs[j], j+16 in the high one. */
-export function nibbleCodes(src: Uint8Array, qsOffset: number): number[] {
-  const q = new Array<number>(QK);
-  for (let j = 0; j < HALF; j++) {
-    q[j] = src[qsOffset + j] & 0x0f;
-    q[j + HALF] = src[qsOffset + j] >> 4;
-  }
-  return q;
+function fourBitCodes(src: Uint8Array, qsOffset: number): number[] {
+  return nibbleCodes(src, qsOffset, QK, HALF);
 }
 
 /** Codes of a 5-bit block: the nibbles plus bit 4 of element j taken from bit j of the 32-bit qh. */
 function fiveBitCodes(src: Uint8Array, qhOffset: number, qsOffset: number): number[] {
   const qh = readU32(src, qhOffset);
-  const q = nibbleCodes(src, qsOffset);
+  const q = fourBitCodes(src, qsOffset);
   for (let j = 0; j < QK; j++) q[j] |= ((qh >>> j) & 1) << 4;
   return q;
 }
 
 function int8Codes(src: Uint8Array, qsOffset: number): number[] {
   const q = new Array<number>(QK);
-  for (let j = 0; j < QK; j++) q[j] = (src[qsOffset + j] << 24) >> 24;
+  for (let j = 0; j < QK; j++) q[j] = toInt8(src[qsOffset + j]);
   return q;
 }
 
@@ -169,7 +104,7 @@ export const Q4_0: BlockCodec = {
   quantize(src, dst) {
     checkSizes('Q4_0', QK, Q4_0_SIZE, src.length, dst.length, true);
     for (let x = 0, o = 0; x < src.length; x += QK, o += Q4_0_SIZE) {
-      const d = fround(signedAbsMax(src, x) / -8);
+      const d = fround(signedAbsMax(src, x, QK) / -8);
       const id = inverseOrZero(d);
       writeHalf(dst, o, d);
       for (let j = 0; j < HALF; j++) {
@@ -181,7 +116,7 @@ export const Q4_0: BlockCodec = {
   },
   fields: [float('d'), codes],
   blockFields(src, offset) {
-    return { d: readHalf(src, offset), q: nibbleCodes(src, offset + 2) };
+    return { d: readHalf(src, offset), q: fourBitCodes(src, offset + 2) };
   },
 };
 
@@ -243,7 +178,7 @@ export const Q4_1: BlockCodec = {
   },
   fields: [float('d'), float('m'), codes],
   blockFields(src, offset) {
-    return { d: readHalf(src, offset), m: readHalf(src, offset + 2), q: nibbleCodes(src, offset + 4) };
+    return { d: readHalf(src, offset), m: readHalf(src, offset + 2), q: fourBitCodes(src, offset + 4) };
   },
 };
 
@@ -281,7 +216,7 @@ export const Q5_0: BlockCodec = {
   quantize(src, dst) {
     checkSizes('Q5_0', QK, Q5_0_SIZE, src.length, dst.length, true);
     for (let x = 0, o = 0; x < src.length; x += QK, o += Q5_0_SIZE) {
-      const d = fround(signedAbsMax(src, x) / -16);
+      const d = fround(signedAbsMax(src, x, QK) / -16);
       const id = inverseOrZero(d);
       writeHalf(dst, o, d);
       let qh = 0;
