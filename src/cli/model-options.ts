@@ -16,7 +16,12 @@ export function numericMode(flag: unknown): NumericMode {
 
 export async function backendFor(flag: unknown): Promise<Backend> {
   if (flag === undefined || flag === 'cpu') return new CpuBackend();
-  throw new UsageError(`--backend must be cpu (webgpu arrives with the WebGPU backend), got '${String(flag)}'`);
+  if (flag === 'webgpu') {
+    // Loaded on demand: the Dawn addon is large and most runs do not need it.
+    const webgpu = require('../backend/webgpu') as typeof import('../backend/webgpu');
+    return webgpu.openWebGPU();
+  }
+  throw new UsageError(`--backend must be cpu or webgpu, got '${String(flag)}'`);
 }
 
 /** Load a model, reporting progress on stderr. */

@@ -1,0 +1,61 @@
+// A device buffer of the WebGPU backend: one GPUBuffer holding a tensor's elements (f32, i32) or
+// its raw GGUF blocks, and the windows through which kernels bind it. A buffer may be larger than
+// one storage binding may be (maxStorageBufferBindingSize, 128 MiB on the adapters seen): kernels
+// then bind an aligned window around the elements they read, and linear/getRows split their work
+// into one dispatch per window of whole weight rows.
+import type { Backend, DeviceBuffer } from '../../tensor/backend';
+import type { DType } from '../../tensor/dtype';
+import type { View } from '../../tensor/view';
+
+export class GpuBuffer implements DeviceBuffer {
+  /** Set by free(): any later use is a mistake worth naming. */
+  released = false;
+
+  constructor(
+    readonly backend: Backend,
+    readonly dtype: DType,
+    readonly length: number,
+    readonly gpu: GPUBuffer,
+  ) {}
+
+  get bytes(): number {
+    return this.gpu.size;
+  }
+}
+
+/** A binding of part of a buffer, and where the wanted data starts inside it (in bytes). */
+export interface Window {
+  binding: GPUBufferBinding;
+  /** Bytes from the binding's start to the first byte wanted. */
+  shift: number;
+}
+
+/** Bytes [start, end) of `buffer` as one binding whose offset respects `align`; null if too large for `maxBytes`. */
+export function byteWindow(buffer: GPUBuffer, start: number, end: number, align: number, maxBytes: number): Window | null {
+  if (buffer.size <= maxBytes) return { binding: { buffer }, shift: start };
+  const offset = Math.floor(start / align) * align;
+  const size = Math.min(buffer.size - offset, roundUp(end - offset, 4));
+  if (size > maxBytes) return null;
+  return { binding: { buffer, offset, size }, shift: start - offset };
+}
+
+/** Smallest and largest element index a view touches (strides are never negative). */
+export function viewRange(view: View): [number, number] {
+  let last = view.offset;
+  for (let d = 0; d < view.rank; d++) last += (view.shape[d] - 1) * view.strides[d];
+  return [view.offset, view.size === 0 ? view.offset : last];
+}
+
+/** Row-major and dense, starting anywhere: kernels can read it as rows from an element offset. */
+export function isDense(view: View): boolean {
+  let expected = 1;
+  for (let d = view.rank - 1; d >= 0; d--) {
+    if (view.shape[d] !== 1 && view.strides[d] !== expected) return false;
+    expected *= view.shape[d];
+  }
+  return true;
+}
+
+export function roundUp(n: number, multiple: number): number {
+  return Math.ceil(n / multiple) * multiple;
+}
