@@ -7,3 +7,17 @@ export * from './inspect';
 export { Tokenizer, TokenType, type EncodeOptions, type DecodeOptions } from './model/tokenizer';
 // Notebook display (plots as plot.heatmap/line/histogram/scatter/bar, tables, summaries, progress, streams) and Arrow export.
 export * from './notebook';
+// Random-weight models of any LLaMA shape, written directly in a quantized type or llama.cpp mixture.
+export { synthesizeModel, type SynthOptions, type SynthProgress, type SynthResult, type SynthesizedTensor } from './model/synth';
+export { NAMED_SHAPES, namedShape, type LlamaShape } from './model/shapes';
+export { planTensorTypes, fileTypeNames, llamaFileType } from './model/file-types';
+// The model layer, for notebooks: load a LLaMA GGUF, run it with hooks, step through it, generate; lazy tensors.
+export { LlamaModel, type Hooks, type HookEvent, type NumericMode, type ForwardOptions, type LlamaWeights } from './model/llama';
+export { Stepper } from './model/stepper';
+export { hookPoints, matchHooks, type HookPoint } from './model/hooks';
+export { generate, type GenerateOptions, type Generation } from './model/generate';
+export { Sampler, type SamplerOptions } from './model/sampler';
+export { KVCache } from './model/kv-cache';
+export { perplexity, type PerplexityOptions, type PerplexityResult } from './model/perplexity';
+export { readHParams, type LlamaHParams } from './model/hparams';
+export { Tensor, realize, type TensorData } from './tensor';

@@ -13,13 +13,14 @@ import { weights } from './weights';
 import { scales } from './scales';
 import { quantErrorCommand } from './quant-error';
 import { tokenize } from './tokenize';
+import { synth } from './synth';
 import { kernel } from './kernel';
 import { logits } from './logits';
 import { generate } from './generate';
 import { perplexity } from './perplexity';
 import { trace } from './trace';
 
-const COMMANDS: Record<string, Command> = { inspect, tensor, blocks, quantize, hexdump, tokenize, logits, generate, perplexity, trace, doctor, weights, scales, 'quant-error': quantErrorCommand, kernel };
+const COMMANDS: Record<string, Command> = { inspect, tensor, blocks, quantize, hexdump, tokenize, logits, generate, perplexity, trace, synth, doctor, weights, scales, 'quant-error': quantErrorCommand, kernel };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

@@ -5,7 +5,7 @@
 // in memory at once.
 
 import * as fs from 'node:fs';
-import { GGUFValueType, minEncodedSize, type GGUFArray, type GGUFScalar, type GGUFValue } from './values';
+import { GGUFValueType, isValueType, minEncodedSize, type GGUFArray, type GGUFScalar, type GGUFValue } from './values';
 import { DEFAULT_ALIGNMENT, GGUF_MAGIC, alignUp } from './format';
 import { KEY_ALIGNMENT } from './keys';
 import { byteSize, typeByName, type GGMLTypeInfo } from '../quant/types';
@@ -171,6 +171,7 @@ class ByteWriter {
     this.view = new DataView(this.buf.buffer);
   }
 
+  /** Room for n more bytes; returns where they start. It may replace buf and view: read them after calling it. */
   private reserve(n: number): number {
     if (this.length + n > this.buf.length) {
       const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
@@ -184,19 +185,24 @@ class ByteWriter {
   }
 
   u8(v: number) {
-    this.view.setUint8(this.reserve(1), v);
+    const at = this.reserve(1);
+    this.view.setUint8(at, v);
   }
   u32(v: number) {
-    this.view.setUint32(this.reserve(4), v, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, v, true);
   }
   u64(v: bigint) {
-    this.view.setBigUint64(this.reserve(8), v, true);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, v, true);
   }
   raw(bytes: Uint8Array) {
-    this.buf.set(bytes, this.reserve(bytes.length));
+    const at = this.reserve(bytes.length);
+    this.buf.set(bytes, at);
   }
   zeros(n: number) {
-    this.buf.fill(0, this.reserve(n), this.length);
+    const at = this.reserve(n);
+    this.buf.fill(0, at, this.length);
   }
   string(s: string) {
     const bytes = new TextEncoder().encode(s);
@@ -211,17 +217,21 @@ class ByteWriter {
       if (big) throw bad();
       return v as number;
     };
+    const isNumber = isValueType(type) && type !== GGUFValueType.BOOL && type !== GGUFValueType.STRING && type !== GGUFValueType.ARRAY;
+    if (!isNumber) throw bad();
+    const at = this.reserve(minEncodedSize(type));
+    const view = this.view;
     switch (type) {
-      case GGUFValueType.UINT8: return this.view.setUint8(this.reserve(1), num());
-      case GGUFValueType.INT8: return this.view.setInt8(this.reserve(1), num());
-      case GGUFValueType.UINT16: return this.view.setUint16(this.reserve(2), num(), true);
-      case GGUFValueType.INT16: return this.view.setInt16(this.reserve(2), num(), true);
-      case GGUFValueType.UINT32: return this.view.setUint32(this.reserve(4), num(), true);
-      case GGUFValueType.INT32: return this.view.setInt32(this.reserve(4), num(), true);
-      case GGUFValueType.FLOAT32: return this.view.setFloat32(this.reserve(4), num(), true);
-      case GGUFValueType.FLOAT64: return this.view.setFloat64(this.reserve(8), num(), true);
-      case GGUFValueType.UINT64: return this.view.setBigUint64(this.reserve(8), BigInt(v), true);
-      case GGUFValueType.INT64: return this.view.setBigInt64(this.reserve(8), BigInt(v), true);
+      case GGUFValueType.UINT8: return view.setUint8(at, num());
+      case GGUFValueType.INT8: return view.setInt8(at, num());
+      case GGUFValueType.UINT16: return view.setUint16(at, num(), true);
+      case GGUFValueType.INT16: return view.setInt16(at, num(), true);
+      case GGUFValueType.UINT32: return view.setUint32(at, num(), true);
+      case GGUFValueType.INT32: return view.setInt32(at, num(), true);
+      case GGUFValueType.FLOAT32: return view.setFloat32(at, num(), true);
+      case GGUFValueType.FLOAT64: return view.setFloat64(at, num(), true);
+      case GGUFValueType.UINT64: return view.setBigUint64(at, BigInt(v), true);
+      case GGUFValueType.INT64: return view.setBigInt64(at, BigInt(v), true);
       default: throw bad();
     }
   }
