@@ -101,6 +101,13 @@ describe('GGUF writer', () => {
     }
   });
 
+  it('writes metadata far larger than its first buffer (a 40,000-token vocabulary)', () => {
+    const tokens = Array.from({ length: 40000 }, (_, i) => `▁piece${i}`);
+    const f = openGGUF(encodeGGUF({ metadata: [['tokenizer.ggml.tokens', meta.strings(tokens)], ['after', meta.u32(7)]], tensors: [] }));
+    assert.deepEqual(f.get('tokenizer.ggml.tokens'), tokens);
+    assert.equal(f.get('after'), 7);
+  });
+
   it('aligns tensor data to general.alignment and pads the file end', () => {
     const contents = tinyContents();
     const bytes = encodeGGUF({ ...contents, metadata: [['general.alignment', meta.u32(64)], ...contents.metadata] });
