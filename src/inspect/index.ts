@@ -29,3 +29,4 @@ export { quantError, WEIGHT_TYPES, type QuantErrorReport, type QuantErrorByType,
 export { doctor, formatDoctorReport, describeBlock, type DoctorReport, type DoctorFinding } from './doctor';
 export { kvCheck, type KVCheckResult, type KVCheckCell, type KVCheckOptions } from './kv-check';
 export { logitLens, residualNorms, attentionPatterns, type LogitLens, type TopToken } from './lens';
+export { compareWithDump, type ModelComparison } from './compare';
