@@ -11,7 +11,7 @@ import { KEY_FILE_TYPE, KEY_QUANTIZATION_VERSION } from './keys';
 import { codecTypes, typeByName, byteSize, type GGMLTypeInfo } from '../quant/types';
 
 /** llama.cpp's `llama_ftype` for a file whose weights are all of one type (include/llama.h). */
-const LLAMA_FTYPE: Record<string, number> = {
+export const LLAMA_FTYPE: Record<string, number> = {
   F32: 0,
   F16: 1,
   Q4_0: 2,

@@ -13,27 +13,10 @@
 // that does not fit. 1-D tensors (the norms) stay F32.
 
 import { typeByName, type GGMLTypeInfo } from '../quant/types';
+import { LLAMA_FTYPE as PURE_FILE_TYPES } from '../gguf/quantize';
 
-/** `enum llama_ftype` (include/llama.h) for the file types we can write. */
-const LLAMA_FTYPE: Record<string, number> = {
-  F32: 0,
-  F16: 1,
-  Q4_0: 2,
-  Q4_1: 3,
-  Q8_0: 7,
-  Q5_0: 8,
-  Q5_1: 9,
-  Q2_K: 10,
-  Q3_K: 12, // llama-quantize --pure labels a pure Q3_K file Q3_K_M
-  Q4_K: 15, // ... a pure Q4_K file Q4_K_M
-  Q5_K: 17, // ... a pure Q5_K file Q5_K_M
-  Q6_K: 18,
-  IQ4_NL: 25,
-  IQ4_XS: 30,
-  BF16: 32,
-  Q4_K_M: 15,
-  Q5_K_M: 17,
-};
+/** `enum llama_ftype` (include/llama.h): the pure types, plus llama.cpp's two K mixtures. */
+const LLAMA_FTYPE: Record<string, number> = { ...PURE_FILE_TYPES, Q4_K_M: 15, Q5_K_M: 17 };
 
 /** The base ggml type of each mixture. */
 const MIXTURE_BASE: Record<string, string> = { Q4_K_M: 'Q4_K', Q5_K_M: 'Q5_K' };
