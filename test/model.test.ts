@@ -205,6 +205,8 @@ describe('LLaMA forward', function () {
       const T = tokens.length;
       const { logits, cache } = await model.runWithCache(tokens, { names: ['hook_embed', 'blocks.2.attn.hook_pattern', 'blocks.2.attn.hook_q', 'hook_logits'] });
       assert.deepEqual(cache.get('blocks.2.attn.hook_pattern')!.shape, [8, T, T]);
+      const globbed = await model.runWithCache(tokens, { names: ['blocks.*.attn.hook_pattern'] });
+      assert.deepEqual([...globbed.cache.keys()], hookPoints(6).map((h) => h.name).filter((n) => n.endsWith('.attn.hook_pattern')));
       assert.deepEqual(cache.get('blocks.2.attn.hook_q')!.shape, [T, 8, 32]);
       const pattern = (await cache.get('blocks.2.attn.hook_pattern')!.data()) as Float32Array;
       for (let r = 0; r < 8 * T; r++) {

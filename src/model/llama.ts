@@ -15,6 +15,7 @@ import { Tensor, realize, type Backend } from '../tensor';
 import { shapeString } from '../tensor/view';
 import { defaultBackend } from '../tensor/device';
 import { readHParams, type LlamaHParams } from './hparams';
+import { hookPoints, matchHooks } from './hooks';
 import { Tokenizer } from './tokenizer';
 import { KVCache } from './kv-cache';
 
@@ -214,7 +215,8 @@ export class LlamaModel {
    * 'blocks.*.attn.hook_pattern'); everything is realized together, sharing work.
    */
   async runWithCache(tokens: ArrayLike<number>, options: ForwardOptions & { names?: readonly string[] } = {}): Promise<{ logits: Tensor; cache: Map<string, Tensor> }> {
-    const wanted = options.names ? new Set(options.names) : null;
+    const all = hookPoints(this.hparams.blockCount).map((h) => h.name);
+    const wanted = options.names ? new Set(options.names.flatMap((n) => matchHooks(all, n))) : null;
     const captured = new Map<string, Tensor>();
     const logits = this.forward(tokens, {
       ...options,
