@@ -8,7 +8,12 @@
 // Two numeric modes: 'float' (f32 activations, exact dequantized weights) and 'llama.cpp', which
 // rounds where ggml's CPU backend rounds: activations quantized to each weight's vec_dot type
 // before every matmul (Q8_0, Q8_1, Q8_K, F16), K and V stored in an f16 cache, and q and the
-// attention probabilities rounded to f16 where they meet that cache.
+// attention probabilities rounded to f16 where they meet that cache. It also reproduces the
+// float32 operation order of ggml's x86 kernels (backend/cpu/ops/ggml-*.ts) — the matmuls of
+// F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K..Q6_K weights, q·K, P·V, softmax, SwiGLU,
+// RMSNorm, RoPE — so that the logits equal llama.cpp's bit for bit: a one-ulp difference that
+// crosses one of those f16 / int8 rounding boundaries would otherwise become a whole f16 / int8
+// step, and in a quantized model such steps spread to every later position (~1e-2 in logits).
 
 import { openGGUF, type GGUFFile } from '../gguf';
 import { Tensor, realize, type Backend } from '../tensor';
@@ -63,9 +68,16 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number, name: string) => void;
 }
 
+/**
+ * llama.cpp's KV cache length n_kv (the inner dimension of P·V) is a multiple of 256
+ * (llama_kv_cache::get_n_kv in src/llama-kv-cache.cpp); its zero tail decides which of ggml's
+ * SIMD loops the products fall in (see backend/cpu/ops/matmul.ts).
+ */
+const KV_PAD = 256;
+
 /** ggml's CPU backend multiplies each weight type with activations of this type (type_traits_cpu vec_dot_type). */
 const ACTIVATION_TYPE: Record<string, string | null> = {
-  f32: null,
+  f32: 'F32', // not rounded; tells linear to multiply as ggml's f32 kernels do
   F16: 'F16',
   BF16: 'BF16',
   Q4_0: 'Q8_0',
@@ -148,7 +160,10 @@ export class LlamaModel {
     }
     const { headCount: H, headCountKV: KV, headDim: D, rmsEpsilon: eps } = hp;
     const G = H / KV; // query heads per KV head
-    const f16 = (t: Tensor) => (mode === 'llama.cpp' ? t.roundF16() : t);
+    const emulate = mode === 'llama.cpp';
+    const f16 = (t: Tensor) => (emulate ? t.roundF16() : t);
+    // llama.cpp: kq_scale = 1.0f/sqrtf(n_embd_head), in float32 (src/llama-model.cpp).
+    const kqScale = emulate ? Math.fround(1 / Math.fround(Math.sqrt(D))) : 1 / Math.sqrt(D);
     const linear = (x: Tensor, weight: Tensor) =>
       x.linear(weight, { activationType: mode === 'llama.cpp' ? ACTIVATION_TYPE[weight.dtype] ?? null : null });
     const backend = this.backend;
@@ -177,9 +192,9 @@ export class LlamaModel {
       const qByKv = f16(qRot).reshape(T, KV, G, D).permute(1, 2, 0, 3);
       const kByKv = keys.permute(1, 0, 2).reshape(KV, 1, Tk, D);
       const vByKv = values.permute(1, 0, 2).reshape(KV, 1, Tk, D);
-      const scores = yield* hook(`${p}.attn.hook_attn_scores`, qByKv.matmul(kByKv.transpose(-1, -2)).reshape(H, T, Tk));
-      const pattern = yield* hook(`${p}.attn.hook_pattern`, scores.softmax({ scale: 1 / Math.sqrt(D), causalOffset: start }));
-      const perHead = f16(pattern).reshape(KV, G, T, Tk).matmul(vByKv); // [KV, G, T, D]
+      const scores = yield* hook(`${p}.attn.hook_attn_scores`, qByKv.matmul(kByKv.transpose(-1, -2), { ggml: emulate ? { innerPad: 1 } : null }).reshape(H, T, Tk));
+      const pattern = yield* hook(`${p}.attn.hook_pattern`, scores.softmax({ scale: kqScale, causalOffset: start, ggml: emulate }));
+      const perHead = f16(pattern).reshape(KV, G, T, Tk).matmul(vByKv, { ggml: emulate ? { innerPad: KV_PAD } : null }); // [KV, G, T, D]
       const z = yield* hook(`${p}.attn.hook_z`, perHead.permute(2, 0, 1, 3).reshape(T, H * D));
       const attnOut = yield* hook(`${p}.hook_attn_out`, linear(z, bw.wo));
       x = yield* hook(`${p}.hook_resid_mid`, x.add(attnOut));

@@ -39,6 +39,17 @@ export interface SoftmaxArgs {
   scale: number;
   /** Causal mask: element (.., i, j) is masked when j > i + offset. null: no mask. */
   causalOffset: number | null;
+  /** llama.cpp emulation: round as ggml's CPU soft_max does (vectorized expf, float32 lanes). */
+  ggml?: boolean;
+}
+
+export interface MatmulArgs {
+  /**
+   * llama.cpp emulation of an attention product (operands holding f16 values): round as ggml's
+   * CPU mul_mat of f16 by f16 does (float32 FMA lanes). innerPad: llama.cpp pads the inner
+   * dimension with zeros to a multiple of this (the KV cache length for P·V; 1 for q·K).
+   */
+  ggml?: { innerPad: number } | null;
 }
 
 export interface LinearArgs {
@@ -56,7 +67,7 @@ export type OpArgs =
   | { op: BinaryOp }
   | { op: 'where' }
   | { op: ReduceOp; axis: number; keepDim: boolean }
-  | { op: 'matmul' }
+  | ({ op: 'matmul' } & MatmulArgs)
   | ({ op: 'linear' } & LinearArgs)
   | { op: 'rmsNorm'; eps: number }
   | ({ op: 'rope' } & RopeArgs)

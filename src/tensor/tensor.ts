@@ -13,6 +13,7 @@ import {
   type BinaryOp,
   type ElementwiseOp,
   type LinearArgs,
+  type MatmulArgs,
   type OpArgs,
   type ReduceOp,
   type RopeArgs,
@@ -396,7 +397,7 @@ export class Tensor {
   // Special ops
 
   /** Batched matrix product: [..., m, k] x [..., k, n] -> [..., m, n] (batch dims broadcast). f32 only. */
-  matmul(other: Tensor): Tensor {
+  matmul(other: Tensor, options: MatmulArgs = {}): Tensor {
     if (!isComputeDType(other.dtype) && other.moves.length === 1 && other.moves[0].kind === 'permute' && other.rank === 2) {
       // x @ W.T with W quantized: the linear op reads W's blocks directly.
       return this.linear(Tensor.fromNode(other.node));
@@ -408,7 +409,7 @@ export class Tensor {
     }
     const batch = broadcastShapes(this.shape.slice(0, -2), other.shape.slice(0, -2));
     if (!batch) throw new TensorError(`matmul: batch dimensions of ${shapeString(this.shape)} and ${shapeString(other.shape)} do not broadcast`);
-    return Tensor.op({ op: 'matmul' }, [this, other], [...batch, this.shape[this.rank - 2], other.shape[other.rank - 1]], 'f32');
+    return Tensor.op({ op: 'matmul', ggml: options.ggml ?? null }, [this, other], [...batch, this.shape[this.rank - 2], other.shape[other.rank - 1]], 'f32');
   }
 
   /**
@@ -446,9 +447,9 @@ export class Tensor {
   }
 
   /** Softmax over the last axis of scale * x, optionally causally masked (see SoftmaxArgs). */
-  softmax(options: { scale?: number; causalOffset?: number | null } = {}): Tensor {
+  softmax(options: { scale?: number; causalOffset?: number | null; ggml?: boolean } = {}): Tensor {
     this.requireCompute('softmax');
-    return Tensor.op({ op: 'softmax', scale: options.scale ?? 1, causalOffset: options.causalOffset ?? null }, [this], this.shape, 'f32');
+    return Tensor.op({ op: 'softmax', scale: options.scale ?? 1, causalOffset: options.causalOffset ?? null, ggml: options.ggml ?? false }, [this], this.shape, 'f32');
   }
 
   /** Rows `ids` (i32 [n]) of a [rows, width] table of any dtype, as f32 [n, width]: embedding lookup. */

@@ -4,6 +4,7 @@
 import type { ElementwiseKernel, Expr } from '../../tensor/backend';
 import type { ElementwiseOp } from '../../tensor/ops';
 import { F16_TO_F32, f32ToF16 } from '../../quant/half';
+import { vSilu } from './ops/ggml-float';
 
 type Compiled = (
   out: Float32Array | Int32Array,
@@ -16,6 +17,7 @@ type Compiled = (
 /** Helpers generated code may call (as `lib.name`). */
 const LIB = {
   roundF16: (x: number) => F16_TO_F32[f32ToF16(x)],
+  silu: vSilu,
 };
 
 interface LoadLayout {
@@ -33,7 +35,10 @@ const OP_SOURCE: Record<ElementwiseOp, (a: string, b: string, c: string) => stri
   rsqrt: (a) => `1 / Math.sqrt(${a})`,
   recip: (a) => `1 / ${a}`,
   abs: (a) => `Math.abs(${a})`,
-  silu: (a) => `${a} / (1 + Math.exp(-${a}))`,
+  // silu is ggml's float32 silu (ggml_v_silu, ggml-cpu/vec.h: x / (1 + vectorized expf(-x))),
+  // within 2 ulp of x / (1 + e^-x): llama.cpp's SwiGLU multiplies exactly this by up (ulp-level
+  // differences there flip the int8 rounding of ffn_down's quantized input in llama.cpp mode).
+  silu: (a) => `lib.silu(${a})`,
   // ggml's GELU: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))
   gelu: (a) => `0.5 * ${a} * (1 + Math.tanh(0.7978845608028654 * (${a} + 0.044715 * ${a} * ${a} * ${a})))`,
   tanh: (a) => `Math.tanh(${a})`,

@@ -72,7 +72,7 @@ export class CpuBackend implements Backend {
         const expandTo = (v: View, rows: number, cols: number) => v.expand([...batchShape, rows, cols]);
         const A = materialize((k.inputs[0].buffer as CpuBuffer).data as Float32Array, expandTo(x, m, inner));
         const B = materialize((k.inputs[1].buffer as CpuBuffer).data as Float32Array, expandTo(y, inner, n));
-        return matmul(A, B, numel(batchShape), m, inner, n, out as Float32Array);
+        return matmul(A, B, numel(batchShape), m, inner, n, out as Float32Array, a.ggml);
       }
       case 'linear': {
         const x = values(0) as Float32Array;

@@ -1,8 +1,11 @@
 // y = x W^T for a weight [out, in] of any dtype, reading W one row at a time from its blocks
 // (never an f32 copy of the whole weight). In llama.cpp emulation each activation row is first
-// rounded through the activation type ggml's CPU backend quantizes it to (Q8_0, Q8_1, Q8_K, F16):
-// the block-wise integer dot ggml computes equals the float dot of the dequantized operands.
+// rounded through the activation type ggml's CPU backend quantizes it to (Q8_0, Q8_1, Q8_K, F16),
+// and for the weight types in GGML_LINEAR (ggml-dot.ts) the dot products round as ggml's x86
+// kernels do; for the others the float64 dot of the dequantized operands stands in for ggml's
+// block-wise integer dot (equal to within float32 rounding).
 import { typeByName, type GGMLTypeInfo } from '../../../quant/types';
+import { GGML_LINEAR } from './ggml-dot';
 
 export function linear(
   x: Float32Array,
@@ -14,7 +17,11 @@ export function linear(
   activationType: string | null,
   out: Float32Array,
 ): void {
-  const acts = activationType ? roundActivations(x, rows, width, activationType) : x;
+  const kernel = weightType ? GGML_LINEAR[weightType.name] : activationType === 'F32' ? GGML_LINEAR.F32 : undefined;
+  if (kernel && activationType === kernel.activation && kernel.applies(outFeatures)) {
+    return kernel.run(x, rows, width, weight as Uint8Array, outFeatures, out);
+  }
+  const acts = activationType && activationType !== 'F32' ? roundActivations(x, rows, width, activationType) : x;
   const wRow = new Float32Array(width);
   const rowBytes = weightType ? (width / weightType.blockSize) * weightType.typeSize : 0;
   for (let o = 0; o < outFeatures; o++) {
