@@ -164,5 +164,24 @@ for (const tb of TEST_BACKENDS) {
       await check(Tensor.concat([T(a, [3, 2]), T(c, [3, 2])], 1), expected, [3, 4], 0, 'concat 1');
       await check(T([1.7, -2.2, 3], [3]).cast('i32'), [1, -2, 3], [3], 0, 'cast i32');
     });
+
+    it('write: in place into a whole tensor, chained, from views; the target keeps its buffer', async () => {
+      const storage = T(new Float32Array(12), [4, 3]);
+      const a = randn(6, next), b = randn(6, next);
+      const first = storage.write(T(a, [2, 3]), 0);
+      // A transposed source is written in its row-major (viewed) order.
+      const second = first.write(T(b, [3, 2]).transpose(0, 1), 6);
+      const expected = [...a, ...[0, 1].flatMap((i) => [0, 1, 2].map((j) => b[j * 2 + i]))];
+      const held = backend.bytesInUse;
+      await check(second.slice(0, 1, 4), expected.slice(3), [3, 3], 0, 'rows 1..3 after both writes');
+      assert.equal(second.node.buffer, storage.node.buffer, 'the result is the target buffer');
+      await check(storage, expected, [4, 3], 0, 'the target itself changed');
+      assert.ok(backend.bytesInUse <= held + 2 * 6 * 4, 'nothing but the sources was allocated');
+      second.dispose();
+      await check(storage, expected, [4, 3], 0, 'disposing a write leaves the target');
+      assert.throws(() => storage.slice(0, 0, 2).write(T(a, [6]), 0), /whole tensor, not a view/);
+      assert.throws(() => storage.write(T(a, [6]), 7), /6 values of \[6\] at offset 7 do not fit in \[4, 3\] \(12 values\)/);
+      assert.throws(() => storage.write(T([1, 2], [2], 'i32'), 0), /cannot write i32 values into a f32 tensor/);
+    });
   });
 }

@@ -1,10 +1,15 @@
 // WebGPU-specific behaviour on Mesa's two software adapters: feature detection and the fallbacks,
 // quantized linear on real GGUF tensors and with llama.cpp's activation quantization, weights split
-// across bindings, poisoned outputs, and device memory accounting and release. Every comparison is
-// against float64 math on weights dequantized by the CPU codecs (bit-exact with ggml).
+// across bindings, poisoned outputs, and device memory accounting and release. Kernel comparisons
+// are against float64 math on weights dequantized by the CPU codecs (bit-exact with ggml); whole
+// forward passes, with each optional feature switched off in turn, against the CPU backend's
+// reference kernels; and the work of a decoded token is counted (dispatches, submits, buffers).
 import { strict as assert } from 'node:assert';
 import { Tensor, scope, useBackend, defaultBackend, setDefaultBackend, type Backend } from '../src/tensor';
-import { openWebGPU, type WebGPUBackend, type WebGPUOptions } from '../src/backend/webgpu';
+import { openWebGPU, type WebGPUBackend, type WebGPUOptions, type WebGPUStats } from '../src/backend/webgpu';
+import { MAX_DISPATCHES_PER_SUBMIT } from '../src/backend/webgpu/batch';
+import { CpuBackend } from '../src/backend/cpu';
+import { LlamaModel, type NumericMode } from '../src/model/llama';
 import { View } from '../src/tensor/view';
 import { openGGUF } from '../src/gguf';
 import { quantize, dequantize, codecTypes, f16ToF32, f32ToF16 } from '../src/quant';
@@ -43,6 +48,24 @@ async function expectClose(t: Tensor, expected: ArrayLike<number>, tol: number, 
   assert.ok(err <= tol, `${what}: relative error ${err} > ${tol}`);
 }
 
+/** What `b` did since its stats were `before`: every counter's difference, dispatches per kernel too. */
+function statsSince(b: WebGPUBackend, before: WebGPUStats): WebGPUStats & { of(kernel: string): number } {
+  const now = b.stats;
+  const byKernel: Record<string, number> = {};
+  for (const [k, n] of Object.entries(now.dispatchesByKernel)) byKernel[k] = n - (before.dispatchesByKernel[k] ?? 0);
+  return {
+    dispatches: now.dispatches - before.dispatches,
+    dispatchesByKernel: byKernel,
+    submits: now.submits - before.submits,
+    copies: now.copies - before.copies,
+    buffersCreated: now.buffersCreated - before.buffersCreated,
+    buffersReused: now.buffersReused - before.buffersReused,
+    bindGroupsCreated: now.bindGroupsCreated - before.bindGroupsCreated,
+    pipelines: now.pipelines - before.pipelines,
+    of: (kernel) => byKernel[kernel] ?? 0,
+  };
+}
+
 /** The activation type ggml's CPU backend quantizes activations to for each weight type (vec_dot_type). */
 const ACTIVATION_TYPE: Record<string, string> = {
   F16: 'F16', BF16: 'BF16', Q4_0: 'Q8_0', Q5_0: 'Q8_0', Q8_0: 'Q8_0', IQ4_NL: 'Q8_0', Q4_1: 'Q8_1', Q5_1: 'Q8_1', Q8_1: 'Q8_1',
@@ -76,6 +99,8 @@ describe('webgpu: adapters and features', () => {
     assert.match(b.description, /via opengles \(compatibility\)$/);
     assert.equal(b.capabilities.featureLevel, 'compatibility');
     assert.ok(!b.capabilities.f16 && !b.capabilities.subgroups, JSON.stringify(b.capabilities));
+    // Dawn names Mesa's llvmpipe only in the adapter's `device` field here.
+    assert.ok(b.capabilities.software);
     // The device default is 128 threads per workgroup in compatibility mode; the adapter allows more.
     assert.equal(b.capabilities.workgroupSize, 256);
   });
@@ -207,9 +232,14 @@ describe('webgpu: weights larger than one storage binding', () => {
       const W = bytes ? Tensor.fromBlocks(bytes, type, [out, width], { backend: b }) : Tensor.from(w, [out, width], { backend: b });
       const wd = bytes ? dequantize(type, bytes) : w;
       assert.ok((bytes?.length ?? w.byteLength) > LIMIT, `the ${type} weight must exceed the binding limit`);
+      // One dispatch per window of whole rows; a window's aligned start may sit storageAlign bytes early.
+      const rowBytes = (bytes?.length ?? w.byteLength) / out;
+      const windows = Math.ceil(out / Math.floor((LIMIT - b.capabilities.storageAlign) / rowBytes));
       for (const tokens of [2, 12]) {
         const x = randn(tokens * width);
+        const before = b.stats;
         await expectClose(Tensor.from(x, [tokens, width], { backend: b }).linear(W), linearRef(x, tokens, width, wd, out), LINEAR_TOLERANCE, `${type} linear x ${tokens}`);
+        assert.equal(statsSince(b, before).of(tokens <= 8 ? 'linearVector' : 'linearTiled'), windows, `${type}: dispatches of linear x ${tokens}`);
       }
       if (type !== 'f32' && type !== 'F16') {
         const x = randn(2 * width);
@@ -243,6 +273,183 @@ describe('webgpu: weights larger than one storage binding', () => {
     const slice = big.slice(0, 300, 310).mul(2);
     await expectClose(slice, Array.from(x.subarray(300 * 100, 310 * 100), (v) => 2 * v), 0, 'slice');
     await assert.rejects(big.exp().data(), /binds at once \(65536, maxStorageBufferBindingSize\).*slice the tensor/s);
+  });
+});
+
+/**
+ * Last-position logits of a 12-token prompt (more than 8 tokens: the tiled linear kernel) and of one
+ * more token decoded with the KV cache (the matrix-vector kernels, integer ones in llama.cpp mode).
+ */
+async function promptAndNextLogits(backend: Backend, suffix: string, mode: NumericMode): Promise<Float32Array[]> {
+  return scope(async () => {
+    const model = await LlamaModel.load(modelPath(suffix), { backend });
+    model.file.close();
+    const cache = model.newCache();
+    const prompt = Array.from({ length: 12 }, (_, i) => 300 + 37 * i);
+    const logits: Float32Array[] = [];
+    for (const tokens of [prompt, [42]]) {
+      logits.push((await (await model.runWithHooks(tokens, {}, { mode, cache, logits: 'last' })).data()) as Float32Array);
+    }
+    return logits;
+  }, backend);
+}
+
+describe('webgpu: manllama forward against the CPU reference kernels, each optional feature off in turn', () => {
+  // F16 weights (native f16 loads), K-quant blocks decoded through unpack4xI8, and Q8_0 / Q4_0
+  // weights times Q8_0 activations (dot4I8Packed); subgroups reduce in every one of them.
+  const CASES: [string, NumericMode][] = [['f16', 'float'], ['q4_k_m', 'float'], ['q8_0', 'llama.cpp'], ['q4_0', 'llama.cpp']];
+  // f32 sums in another order. These cases cross no int8 or f16 rounding boundary on the way (Q4_K_M
+  // in llama.cpp mode does: one Q8_K code off by one moves its prompt logits by ~5e-3).
+  const TOLERANCE = 1e-5;
+  const configs: [string, WebGPUOptions, (caps: WebGPUBackend['capabilities']) => boolean][] = [
+    ['every feature on', WEBGPU_VULKAN, (c) => c.f16 && c.subgroups && c.packedDot],
+    ['shader-f16 off', { backend: 'vulkan', features: { f16: false } }, (c) => !c.f16 && c.subgroups && c.packedDot],
+    ['subgroups off', { backend: 'vulkan', features: { subgroups: false } }, (c) => c.f16 && !c.subgroups && c.packedDot],
+    ['dot4I8Packed off', { backend: 'vulkan', features: { packedDot: false } }, (c) => c.f16 && c.subgroups && !c.packedDot],
+    ['every feature off', NO_FEATURES, (c) => !c.f16 && !c.subgroups && !c.packedDot],
+    ['OpenGL ES (compatibility)', WEBGPU_OPENGLES, (c) => !c.f16 && !c.subgroups],
+    ['bindings of at most 64 KiB: weights read in windows', { backend: 'vulkan', maxBindingBytes: 64 * 1024 }, (c) => c.maxBindingBytes === 64 * 1024],
+  ];
+  const reference = new Map<string, Float32Array[]>();
+  before(async function () {
+    this.timeout(120_000);
+    const cpu = new CpuBackend({ kernels: 'reference' });
+    for (const [suffix, mode] of CASES) reference.set(`${suffix} ${mode}`, await promptAndNextLogits(cpu, suffix, mode));
+  });
+
+  for (const [name, options, expectCapabilities] of configs) {
+    it(`${name}: prompt and next-token logits equal the CPU's`, async function () {
+      this.timeout(120_000);
+      const b = await sharedWebGPU(options);
+      assert.ok(expectCapabilities(b.capabilities), JSON.stringify(b.capabilities));
+      for (const [suffix, mode] of CASES) {
+        const [prompt, next] = await promptAndNextLogits(b, suffix, mode);
+        const [expectedPrompt, expectedNext] = reference.get(`${suffix} ${mode}`)!;
+        for (const [got, expected, what] of [[prompt, expectedPrompt, 'prompt'], [next, expectedNext, 'next token']] as const) {
+          const err = R.relativeError(got, expected);
+          assert.ok(err <= TOLERANCE, `${suffix} ${mode}, ${what}: relative error ${err} > ${TOLERANCE}`);
+        }
+      }
+    });
+  }
+});
+
+describe('webgpu: the work of one decoded token (manllama Q8_0)', () => {
+  // Outputs not poisoned: the fills would be dispatches too.
+  const UNPOISONED: WebGPUOptions = { backend: 'vulkan', poison: false };
+
+  for (const mode of ['float', 'llama.cpp'] as const) {
+    it(`${mode}: one dispatch per kernel (plus one Q8 quantization per distinct linear input), ceil(dispatches / ${MAX_DISPATCHES_PER_SUBMIT}) submits`, async function () {
+      this.timeout(120_000);
+      const b = await sharedWebGPU(UNPOISONED);
+      let kernels = 0;
+      const run = b.run;
+      b.run = (kernel) => {
+        kernels++;
+        return run.call(b, kernel);
+      };
+      try {
+        await scope(async () => {
+          const model = await LlamaModel.load(modelPath('q8_0'), { backend: b });
+          model.file.close();
+          const blocks = model.hparams.blockCount;
+          const cache = model.newCache();
+          // The prompt, and a first decoded token that fills the pool with buffers of its sizes.
+          for (const tokens of [[1, 450, 4996], [99]]) await (await model.runWithHooks(tokens, {}, { mode, cache, logits: 'last' })).data();
+          for (let token = 0; token < 4; token++) {
+            kernels = 0;
+            const before = b.stats;
+            const logits = await model.runWithHooks([100 + token], {}, { mode, cache, logits: 'last' });
+            await logits.data();
+            logits.dispose();
+            const s = statsSince(b, before);
+            // Seven linears per block (q, k, v, output, gate, up, down) and the output head, each one
+            // dispatch: every manllama weight fits one binding.
+            assert.equal(s.of(mode === 'float' ? 'linearVector' : 'linearQ8'), 7 * blocks + 1, 'linear dispatches');
+            // Q8_0 activations are made once per distinct input: the attention input (for q, k, v),
+            // the attention output, the FFN input (gate, up), the FFN hidden state, the final norm.
+            const quantized = mode === 'float' ? 0 : 4 * blocks + 1;
+            assert.equal(s.of('quantizeActivations'), quantized, 'activation quantizations');
+            assert.equal(s.dispatches, kernels + quantized, `dispatches for ${kernels} kernels: ${JSON.stringify(s.dispatchesByKernel)}`);
+            // The logits' read submits the last chunk: no submit beyond the batching limit's.
+            assert.equal(s.submits, Math.ceil(s.dispatches / MAX_DISPATCHES_PER_SUBMIT), `submits for ${s.dispatches} dispatches`);
+            // New buffers: the token id and position the model uploads, and the attention scores and
+            // probabilities when their size, one column more every token, passes a pool size class.
+            assert.ok(s.buffersCreated <= 4, `${s.buffersCreated} buffers created`);
+          }
+        }, b);
+      } finally {
+        b.run = run;
+      }
+    });
+  }
+
+  it('a repeated forward pass takes every result buffer from the pool, in the same order, and reads back through a kept buffer', async function () {
+    this.timeout(120_000);
+    const b = await sharedWebGPU(UNPOISONED);
+    await scope(async () => {
+      const model = await LlamaModel.load(modelPath('q8_0'), { backend: b });
+      model.file.close();
+      const forward = async () => {
+        const logits = model.forward([5, 6, 7], { mode: 'llama.cpp', logits: 'last' });
+        await logits.data();
+        logits.dispose();
+      };
+      // The first pass creates the buffers; the second is the first to start with all of them pooled.
+      await forward();
+      await forward();
+      const before = b.stats;
+      await forward();
+      const s = statsSince(b, before);
+      // The only new buffers are the pass's own inputs, uploaded by the model: token ids, positions.
+      assert.ok(s.buffersCreated <= 2, `${s.buffersCreated} buffers created`);
+      assert.ok(s.buffersReused > 100, `${s.buffersReused} buffers reused`);
+      // Every result lands in the buffer it had last time, so only the kernels reading the new
+      // uploads (getRows, and rope on q and k in every block) need new bind groups.
+      const blocks = model.hparams.blockCount;
+      assert.ok(s.bindGroupsCreated <= 1 + 2 * blocks, `${s.bindGroupsCreated} bind groups created`);
+    }, b);
+  });
+});
+
+describe('webgpu: activations quantized once per input', () => {
+  it('linears reading one input share its Q8 codes; an in-place write to the input makes new ones', async () => {
+    const b = await sharedWebGPU(WEBGPU_VULKAN);
+    const [out, width] = [16, 64];
+    const weights = [0, 1, 2].map(() => quantize('Q8_0', randn(out * width, 0.05)));
+    const W = weights.map((bytes) => Tensor.fromBlocks(bytes, 'Q8_0', [out, width], { backend: b }));
+    const x = Tensor.from(randn(width), [1, width], { backend: b });
+    const before = b.stats;
+    const ys = W.map((w) => x.linear(w, { activationType: 'Q8_0' }));
+    await Promise.all(ys.map((y) => y.data()));
+    assert.equal(statsSince(b, before).of('quantizeActivations'), 1);
+    // The codes belong to x's buffer; rewriting it in place must not leave them stale.
+    const fresh = randn(width);
+    const written = x.write(Tensor.from(fresh, [1, width], { backend: b }), 0);
+    const expected = linearRef(roundedThrough('Q8_0', fresh), 1, width, dequantize('Q8_0', weights[0]), out);
+    await expectClose(written.linear(W[0], { activationType: 'Q8_0' }), expected, LINEAR_TOLERANCE, 'after the write');
+  });
+});
+
+describe('webgpu: concat', () => {
+  it('writes every part in one dispatch, or one per group of parts when they exceed the bindings', async () => {
+    const b = await sharedWebGPU(WEBGPU_VULKAN);
+    const perDispatch = b.capabilities.maxStorageBuffersPerStage - 1;
+    for (const count of [2, perDispatch + 3]) {
+      const parts = Array.from({ length: count }, (_, i) => randn(3 * (i + 1) * 2));
+      const tensors = parts.map((p, i) => Tensor.from(p, [3, i + 1, 2], { backend: b }));
+      await Promise.all(tensors.map((t) => t.data()));
+      const expected = [0, 1, 2].flatMap((row) => parts.flatMap((p, i) => Array.from(p.subarray(row * (i + 1) * 2, (row + 1) * (i + 1) * 2))));
+      const before = b.stats;
+      await expectClose(Tensor.concat(tensors, 1), expected, 0, `concat of ${count} parts`);
+      assert.equal(statsSince(b, before).of('concat'), Math.ceil(count / perDispatch));
+    }
+    // Strided views and i32 parts are made dense f32 first.
+    const x = Tensor.from(randn(24), [4, 6], { backend: b });
+    const ints = Tensor.from([1, -2, 3, -4, 5, -6, 7, -8], [4, 2], { dtype: 'i32', backend: b });
+    const xs = Array.from(await x.data());
+    const expected = [0, 1, 2, 3].flatMap((r) => [xs[6 * r], xs[6 * r + 1], ...[1, -2, 3, -4, 5, -6, 7, -8].slice(2 * r, 2 * r + 2), xs[6 * r + 1], xs[6 * r + 2]]);
+    await expectClose(Tensor.concat([x.T.slice(0, 0, 2).T, ints, x.slice(1, 1, 3)], 1), expected, 0, 'views and i32');
   });
 });
 
@@ -326,6 +533,85 @@ describe('webgpu: device memory', () => {
     await assert.rejects(inside!.data(), /already released .*return the tensor from its scope/);
     kept.result.dispose();
     assert.equal(b.bytesInUse, before);
+  });
+
+  /** The byte counts an allocation error names: [asked for, held]. */
+  function namedBytes(message: string): [number, number] {
+    const asked = /could not allocate [\d.]+ \w+ \((\d+) bytes\)/.exec(message);
+    const held = /; (?:[\d.]+ \w+ \()?(\d+) bytes\)? held/.exec(message);
+    assert.ok(asked && held, message);
+    return [Number(asked[1]), Number(held[1])];
+  }
+
+  it('a result larger than maxBufferSize fails at once, naming the bytes asked for, the limit and the bytes held', async () => {
+    const limit = b.device.limits.maxBufferSize;
+    const values = (Math.floor(limit / 16) + 1) * 4; // a whole number of 16-byte units past the limit
+    const huge = Tensor.from([1], [1], { backend: b }).expand(values).exp();
+    await assert.rejects(huge.data(), (e: unknown) => {
+      const message = (e as Error).message;
+      assert.match(message, new RegExp(`^realizing exp\\(\\[${values}\\] f32\\) -> \\[${values}\\] f32 on webgpu: .* failed: could not allocate .* for ${values} f32 values`));
+      assert.deepEqual(namedBytes(message), [values * 4, b.bytesInUse]);
+      assert.match(message, new RegExp(`one buffer holds at most [\\d.]+ GiB \\(${limit} bytes\\) here \\(maxBufferSize\\)`));
+      assert.match(message, /Freeing memory cannot help/);
+      return true;
+    });
+  });
+
+  it('past maxMemoryBytes an allocation fails naming what is asked for and held; after freeing, the same succeeds', async () => {
+    const budget = await sharedWebGPU({ backend: 'vulkan', maxMemoryBytes: 1 << 20 });
+    const n = 65536; // 256 KiB of f32
+    const x = Tensor.from(randn(n), [n], { backend: budget });
+    const y = x.exp();
+    await y.data();
+    const joined = Tensor.concat([x, x, x], 0); // 768 KiB more: past the 1 MiB budget
+    await assert.rejects(joined.data(), (e: unknown) => {
+      const message = (e as Error).message;
+      assert.match(message, /^realizing concat\(.*\) -> \[196608\] f32 on webgpu: .* failed: out of memory: could not allocate .* for 196608 f32 values/);
+      assert.deepEqual(namedBytes(message), [3 * n * 4, 2 * n * 4]);
+      assert.equal(budget.bytesInUse, 2 * n * 4);
+      assert.match(message, /held in 2 live buffers, maxMemoryBytes 1\.00 MiB \(1048576 bytes\)\. Free tensors you no longer need: t\.dispose\(\)/);
+      return true;
+    });
+    // An upload is checked the same way, and says which device it is.
+    assert.throws(() => Tensor.from(new Float32Array(3 * n), [3 * n], { backend: budget }), (e: unknown) => {
+      assert.match((e as Error).message, /^webgpu: .*: out of memory: could not allocate 768\.00 KiB \(786432 bytes\) for 196608 f32 values; 512\.00 KiB \(524288 bytes\) held in 2 live buffers/);
+      return true;
+    });
+    // Freed memory goes to the pool; the budget gives it back to the device to make room.
+    y.dispose();
+    const xs = Array.from(await x.data());
+    await expectClose(joined, [...xs, ...xs, ...xs], 0, 'concat within the budget');
+    assert.equal(budget.bytesInUse, 4 * n * 4);
+    assert.equal(budget.bytesPooled, 0);
+  });
+
+  it('a device that runs out of memory: its error names the allocation and what was held, and the backend stops', async () => {
+    const device = await openWebGPU({ backend: 'vulkan' });
+    try {
+      const first = Tensor.from(randn(16), [16], { backend: device });
+      // Software adapters take memory from the host and do not run out; the device's answer to the
+      // next allocation is simulated, everything else is the real path.
+      const pop = device.device.popErrorScope.bind(device.device);
+      let answer: GPUError | null = new GPUOutOfMemoryError('simulated: no memory left');
+      device.device.popErrorScope = async () => {
+        const real = await pop();
+        const simulated = answer;
+        answer = null;
+        return real ?? simulated;
+      };
+      const x = Tensor.from(randn(1000), [1000], { backend: device });
+      await assert.rejects(x.exp().data(), (e: unknown) => {
+        const message = (e as Error).message;
+        // Raised by the read or by the kernel, depending on when the device's answer arrived.
+        assert.match(message, /out of memory: could not allocate .* for 1000 f32 values \("simulated: no memory left"\)/);
+        assert.deepEqual(namedBytes(message), [1000 * 4, 16 * 4]);
+        assert.match(message, /held in 1 live buffer\. This backend cannot be used any more: open a new one/);
+        return true;
+      });
+      await assert.rejects(first.data(), /simulated: no memory left/);
+    } finally {
+      device.destroy();
+    }
   });
 });
 

@@ -1,60 +1,76 @@
 // Keys and values of past positions, per block: K and V are [positions, kvHeads, headDim] tensors
-// (after RoPE for K). A forward pass appends its tokens' keys and values; `commit` makes them the
-// cache's contents once the pass is built, and the old tensors are freed after the next realize.
+// (after RoPE for K). Each lives in one preallocated buffer per block that a pass writes its new
+// rows into in place (Tensor.write), so a decode step allocates and copies nothing but its own
+// token's rows. Buffers start at ROWS_AT_FIRST positions and double when full (the old rows are
+// copied once), up to the model's context length.
 import type { Tensor } from '../tensor';
 import { Tensor as T } from '../tensor';
+
+const ROWS_AT_FIRST = 256;
+
+interface Slot {
+  /** The buffer: [rows, kvHeads, headDim]. */
+  storage: Tensor;
+  /** The last write of a pass not yet realized: later writes chain onto it so none is lost. */
+  pending: Tensor | null;
+}
 
 export class KVCache {
   /** Positions held (the next token's position). */
   length = 0;
-  private readonly current: { k: Tensor | null; v: Tensor | null }[];
-  private staged: { k: Tensor | null; v: Tensor | null }[];
-  private retired: Tensor[] = [];
+  private readonly slots: { k: Slot | null; v: Slot | null }[];
 
   constructor(
     readonly blocks: number,
     readonly capacity: number,
   ) {
-    this.current = Array.from({ length: blocks }, () => ({ k: null, v: null }));
-    this.staged = Array.from({ length: blocks }, () => ({ k: null, v: null }));
+    this.slots = Array.from({ length: blocks }, () => ({ k: null, v: null }));
   }
 
   /** Keys (or values) of block `b`: everything cached, then `fresh` [tokens, kvHeads, headDim]. */
   append(b: number, which: 'k' | 'v', fresh: Tensor): Tensor {
-    const past = this.current[b][which];
-    const all = past ? T.concat([past, fresh], 0) : fresh;
-    this.staged[b][which] = all;
-    return all;
+    const tokens = fresh.shape[0];
+    const rowSize = fresh.size / tokens;
+    const end = this.length + tokens;
+    if (end > this.capacity) throw new Error(`the KV cache holds ${this.capacity} positions; ${end} were asked for`);
+    let slot = this.slots[b][which];
+    if (!slot || slot.storage.shape[0] < end) slot = this.slots[b][which] = this.grow(slot, end, fresh);
+    const written = (slot.pending ?? slot.storage).write(fresh.reshape(fresh.size), this.length * rowSize);
+    slot.pending = written;
+    return written.slice(0, 0, end);
   }
 
   /** Make the appended keys and values the cache's contents. */
   commit(tokens: number): void {
-    for (let b = 0; b < this.blocks; b++) {
-      for (const which of ['k', 'v'] as const) {
-        const next = this.staged[b][which];
-        if (!next) continue;
-        const old = this.current[b][which];
-        if (old) this.retired.push(old);
-        this.current[b][which] = next;
-        this.staged[b][which] = null;
-      }
-    }
     this.length += tokens;
   }
 
-  /** The cached tensors, to be realized together with a forward pass's outputs. */
+  /** The pending writes, to be realized together with a forward pass's outputs. */
   tensors(): Tensor[] {
-    return this.current.flatMap((c) => [c.k, c.v]).filter((t): t is Tensor => t !== null);
+    return this.slots.flatMap((s) => [s.k?.pending, s.v?.pending]).filter((t): t is Tensor => !!t);
   }
 
-  /** Free the device buffers of tensors the cache no longer uses (after the new ones are realized). */
+  /** After the pass is realized: its writes are in the buffers. */
   releaseRetired(): void {
-    for (const t of this.retired) t.dispose();
-    this.retired = [];
+    for (const s of this.slots) {
+      for (const slot of [s.k, s.v]) if (slot?.pending?.node.buffer) slot.pending = null;
+    }
   }
 
   /** Block b's keys or values as a tensor [positions, kvHeads, headDim] (null before the first pass). */
   get(b: number, which: 'k' | 'v'): Tensor | null {
-    return this.current[b][which];
+    const slot = this.slots[b][which];
+    return slot && this.length > 0 ? (slot.pending ?? slot.storage).slice(0, 0, this.length) : null;
+  }
+
+  /** A buffer of at least `rows` positions (doubling), holding the rows cached so far. */
+  private grow(slot: Slot | null, rows: number, like: Tensor): Slot {
+    let size = Math.max(slot?.storage.shape[0] ?? ROWS_AT_FIRST, ROWS_AT_FIRST);
+    while (size < rows) size *= 2;
+    size = Math.min(size, this.capacity);
+    const storage = T.zeros([size, ...like.shape.slice(1)], { backend: like.backend });
+    if (!slot || this.length === 0) return { storage, pending: null };
+    const old = (slot.pending ?? slot.storage).slice(0, 0, this.length);
+    return { storage, pending: storage.write(old.reshape(old.size), 0) };
   }
 }

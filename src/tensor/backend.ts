@@ -49,6 +49,8 @@ export interface Backend {
   upload(data: Float32Array | Int32Array | Uint8Array, dtype: DType, length: number): DeviceBuffer;
   /** Run one kernel into a new buffer. */
   run(kernel: Kernel): DeviceBuffer;
+  /** Copy the elements of `view` over `source` (row-major) into `target` from element `offset` on. */
+  writeInto(target: DeviceBuffer, offset: number, source: DeviceBuffer, view: View): void;
   /** The elements of `view` over `buffer`, in row-major order. */
   read(buffer: DeviceBuffer, view: View): Promise<Float32Array | Int32Array>;
   free(buffer: DeviceBuffer): void;

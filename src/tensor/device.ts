@@ -4,7 +4,7 @@
 // slower than the CPU kernels). The environment variable LLAMASCOPE_BACKEND (cpu | webgpu |
 // webgpu:vulkan | webgpu:opengles | auto) decides what 'auto' means; an explicit name wins.
 import type { Backend } from './backend';
-import { CpuBackend } from '../backend/cpu';
+import { CpuBackend, type CpuOptions } from '../backend/cpu';
 import { openWebGPU, type WebGPUOptions, type DawnBackend } from '../backend/webgpu';
 
 let current: Backend | null = null;
@@ -29,9 +29,11 @@ export type BackendName = 'cpu' | 'webgpu' | 'auto';
 
 /**
  * Choose (and open) the default backend for new tensors; returns it (its `description` names the
- * adapter). 'auto' follows LLAMASCOPE_BACKEND when set, else prefers a hardware GPU.
+ * adapter). 'auto' follows LLAMASCOPE_BACKEND when set, else prefers a hardware GPU. CPU options
+ * (threads, kernels) apply wherever the CPU is chosen; WebGPU options where an adapter is opened.
  */
-export async function useBackend(name: BackendName = 'auto', options: WebGPUOptions = {}): Promise<Backend> {
+export async function useBackend(name: BackendName = 'auto', options: WebGPUOptions & CpuOptions = {}): Promise<Backend> {
+  const cpu = (): CpuOptions => ({ threads: options.threads, kernels: options.kernels });
   let choice: string = name;
   let webgpuOptions = options;
   if (name === 'auto' && process.env.LLAMASCOPE_BACKEND) {
@@ -41,7 +43,7 @@ export async function useBackend(name: BackendName = 'auto', options: WebGPUOpti
     choice = m[1];
     if (m[2]) webgpuOptions = { ...options, backend: m[2] as DawnBackend };
   }
-  if (choice === 'cpu') return setDefaultBackend(new CpuBackend());
+  if (choice === 'cpu') return setDefaultBackend(new CpuBackend(cpu()));
   if (choice === 'webgpu') return setDefaultBackend(await openWebGPU(webgpuOptions));
   // auto: a hardware adapter, or the CPU.
   try {
@@ -51,5 +53,5 @@ export async function useBackend(name: BackendName = 'auto', options: WebGPUOpti
   } catch {
     // No adapter at all: the CPU it is.
   }
-  return setDefaultBackend(new CpuBackend());
+  return setDefaultBackend(new CpuBackend(cpu()));
 }

@@ -9,6 +9,9 @@
 //   reduce      — along one axis
 //   special     — ops with their own kernel: matmul, linear (quantized weights), rmsNorm, rope,
 //                 softmax, getRows, concat
+//   write       — the one op that changes a buffer in place: copies its second input into its first
+//                 (a buffer that outlives passes, like a preallocated KV cache) and returns that
+//                 buffer, so nothing is allocated or copied per token
 
 import type { DType } from './dtype';
 import type { Shape } from './view';
@@ -73,11 +76,13 @@ export type OpArgs =
   | ({ op: 'rope' } & RopeArgs)
   | ({ op: 'softmax' } & SoftmaxArgs)
   | { op: 'getRows' }
-  | { op: 'concat'; axis: number };
+  | { op: 'concat'; axis: number }
+  /** Elements of srcs[1], row-major, written into srcs[0]'s buffer from element `offset` on. */
+  | { op: 'write'; offset: number };
 
 export type OpName = OpArgs['op'];
 
-export type OpKind = 'source' | 'elementwise' | 'reduce' | 'special';
+export type OpKind = 'source' | 'elementwise' | 'reduce' | 'special' | 'write';
 
 export function opKind(op: OpName): OpKind {
   if (op === 'source') return 'source';
@@ -85,6 +90,7 @@ export function opKind(op: OpName): OpKind {
     return 'elementwise';
   }
   if ((REDUCE_OPS as readonly string[]).includes(op)) return 'reduce';
+  if (op === 'write') return 'write';
   return 'special';
 }
 

@@ -4,7 +4,7 @@
 
 import type { DeviceBuffer, Expr } from './backend';
 import { opKind, type OpArgs } from './ops';
-import { TensorError } from './errors';
+import { DeviceMemoryError, TensorError } from './errors';
 import { replay, shapeString, View, type Movement } from './view';
 import type { Node, Tensor } from './tensor';
 
@@ -37,7 +37,16 @@ function ensure(node: Node, r: Realization): DeviceBuffer {
   const consumed: Node[] = [];
   let buffer: DeviceBuffer;
   try {
-    if (opKind(node.args.op) === 'elementwise') {
+    if (node.args.op === 'write') {
+      // In place: the result is the target's buffer, owned by the target's node, never freed here.
+      const [target, source] = node.srcs;
+      const into = ensure(target.node, r);
+      const from = ensure(source.node, r);
+      consumed.push(source.node);
+      node.backend.writeInto(into, node.args.offset, from, source.view);
+      node.borrowsBuffer = true;
+      buffer = into;
+    } else if (opKind(node.args.op) === 'elementwise') {
       const inputs: Node[] = [];
       const expr = inlineNode(node, [], r, inputs, consumed)!;
       buffer = node.backend.run({ kind: 'elementwise', expr, inputs: inputs.map((n) => n.buffer!), shape: node.shape, dtype: node.dtype as 'f32' | 'i32' });
@@ -61,7 +70,7 @@ function ensure(node: Node, r: Realization): DeviceBuffer {
 function release(node: Node, r: Realization): void {
   const left = (r.pending.get(node) ?? 1) - 1;
   r.pending.set(node, left);
-  if (left === 0 && r.producedHere.has(node) && !r.targets.has(node) && node.buffer) {
+  if (left === 0 && r.producedHere.has(node) && !r.targets.has(node) && node.buffer && !node.borrowsBuffer) {
     node.backend.free(node.buffer);
     node.buffer = null;
   }
@@ -117,7 +126,8 @@ function realizeError(node: Node, cause: unknown): Error {
   if (cause instanceof TensorError && cause.message.startsWith('realizing ')) return cause;
   const inputs = node.srcs.map((s) => `${shapeString(s.shape)} ${s.dtype}`).join(', ');
   const where = node.origin?.stack?.split('\n').slice(1).find((l) => !l.includes('/src/tensor/')) ?? '  (unknown place)';
-  const message = cause instanceof Error ? cause.message : String(cause);
+  // The device is named once, here; a memory error's own message starts with it too.
+  const message = cause instanceof DeviceMemoryError ? cause.problem : cause instanceof Error ? cause.message : String(cause);
   const e = new TensorError(`realizing ${node.args.op}(${inputs}) -> ${shapeString(node.shape)} ${node.dtype} on ${node.backend.description} failed: ${message}\n  op created ${where.trim()}`);
   (e as Error & { cause?: unknown }).cause = cause;
   return e;

@@ -4,6 +4,7 @@
 // and intermediates are freed as soon as their last consumer has run.
 
 import ndarray from 'ndarray';
+import { Field, FixedSizeList, Schema, Table, makeData, makeVector, type Vector } from 'apache-arrow';
 import type { GGUFFile } from '../gguf';
 import type { Backend, DeviceBuffer } from './backend';
 import { blockType, isComputeDType, type DType } from './dtype';
@@ -30,6 +31,8 @@ let nextNodeId = 1;
 export class Node {
   readonly id = nextNodeId++;
   buffer: DeviceBuffer | null = null;
+  /** The buffer belongs to another node (a `write` returns its target's buffer): never free it. */
+  borrowsBuffer = false;
   /** Where the op was created, for errors at realize time. */
   readonly origin: Error | undefined;
 
@@ -206,6 +209,22 @@ export class Tensor {
 
   get T(): Tensor {
     return this.transpose();
+  }
+
+  /**
+   * This tensor with `source`'s elements (row-major) written over its own from element `offset` on,
+   * **in place**: realizing the result changes this tensor's buffer, which the result shares.
+   * For buffers that outlive a pass (a preallocated KV cache): no allocation, no copy of the rest.
+   * This tensor must be a whole buffer (not a view); earlier writes to it must be realized first or
+   * be this tensor (chain them: `t.write(a, 0).write(b, n)`).
+   */
+  write(source: Tensor, offset: number): Tensor {
+    if (this.moves.length > 0) throw new TensorError(`write: the target must be a whole tensor, not a view (${shapeString(this.shape)} seen through ${this.moves.map((m) => m.kind).join(', ')})`);
+    if (source.dtype !== this.dtype) throw new TensorError(`write: cannot write ${source.dtype} values into a ${this.dtype} tensor`);
+    if (!Number.isInteger(offset) || offset < 0 || offset + source.size > this.size) {
+      throw new TensorError(`write: ${source.size} values of ${shapeString(source.shape)} at offset ${offset} do not fit in ${shapeString(this.shape)} (${this.size} values)`);
+    }
+    return Tensor.op({ op: 'write', offset }, [this, source], this.shape, this.dtype);
   }
 
   /** Elements [start, end) along `axis`. */
@@ -473,9 +492,33 @@ export class Tensor {
     return ndarray(await this.data(), [...this.shape]);
   }
 
+  /**
+   * The values as an Apache Arrow table, which a notebook shows as a table and pandas, polars or
+   * DuckDB read (`tableToIPC(table, 'file')`, or `writeArrow(path, table)`):
+   * - rank 0 or 1: one column `value`, a row per element;
+   * - rank 2 and up: a row per index of the leading axes, given in Int32 columns `dim0`, `dim1`, …,
+   *   and the last axis as one FixedSizeList column `values` (a [tokens, hidden] activation has a
+   *   row per token holding its hidden vector).
+   * Values are Float32, or Int32 for an i32 tensor; a quantized tensor is dequantized to f32 first.
+   * The schema's metadata keeps `shape` (JSON) and `dtype`, the tensor's own.
+   */
+  async toArrow(): Promise<Table> {
+    const source = isComputeDType(this.dtype) ? this : this.cast('f32');
+    let values: TensorData;
+    try {
+      values = await source.data();
+    } finally {
+      // The dequantized copy was made for this table only.
+      if (source !== this) source.dispose();
+    }
+    const table = new Table(arrowColumns(values, this.shape));
+    const metadata = new Map([['shape', JSON.stringify(this.shape)], ['dtype', this.dtype]]);
+    return new Table(new Schema(table.schema.fields, metadata), table.batches);
+  }
+
   /** Free this tensor's device buffer (it is recomputed from its inputs if asked for again). */
   dispose(): void {
-    if (this.node.buffer && this.node.args.op !== 'source') {
+    if (this.node.buffer && this.node.args.op !== 'source' && !this.node.borrowsBuffer) {
       this.backend.free(this.node.buffer);
       this.node.buffer = null;
     }
@@ -513,6 +556,23 @@ export class Tensor {
 
 function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** toArrow's columns: `value`, or `dim0`, … and `values` rows of the last axis (row-major `values`). */
+function arrowColumns(values: TensorData, shape: Shape): Record<string, Vector> {
+  if (shape.length <= 1) return { value: makeVector(values) };
+  const leading = shape.slice(0, -1);
+  const width = shape[shape.length - 1];
+  const rows = numel(leading);
+  const columns: Record<string, Vector> = {};
+  let stride = rows;
+  leading.forEach((size, axis) => {
+    stride /= size;
+    columns[`dim${axis}`] = makeVector(Int32Array.from({ length: rows }, (_, row) => Math.floor(row / stride) % size));
+  });
+  const child = makeVector(values).data[0];
+  columns.values = makeVector(makeData({ type: new FixedSizeList(width, new Field('item', child.type)), length: rows, nullCount: 0, child }));
+  return columns;
 }
 
 export type { ElementwiseOp };

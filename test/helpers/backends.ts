@@ -38,7 +38,8 @@ export const WEBGPU_VULKAN: WebGPUOptions = { backend: 'vulkan' };
 export const WEBGPU_OPENGLES: WebGPUOptions = { backend: 'opengles' };
 
 export const TEST_BACKENDS: TestBackend[] = [
-  { name: 'cpu', open: async () => new CpuBackend() },
+  { name: 'cpu (WASM SIMD fast path, 2 threads)', open: async () => new CpuBackend({ kernels: 'wasm', threads: 2 }) },
+  { name: 'cpu (TypeScript reference kernels)', open: async () => new CpuBackend({ kernels: 'reference' }) },
   { name: 'webgpu (Vulkan lavapipe, core: f16, subgroups, dot4I8Packed)', open: () => sharedWebGPU(WEBGPU_VULKAN) },
   { name: 'webgpu (OpenGL ES llvmpipe, compatibility: no f16, no subgroups)', open: () => sharedWebGPU(WEBGPU_OPENGLES) },
 ];

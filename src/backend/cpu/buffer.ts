@@ -1,5 +1,6 @@
 // CPU device buffers are typed arrays: Float32Array (f32), Int32Array (i32), or the raw GGUF
-// block bytes (Uint8Array) of a block dtype.
+// block bytes (Uint8Array) of a block dtype — views into the WASM heap when the fast path is on
+// (heapOffset: their byte offset there, which the WASM kernels address), plain arrays otherwise.
 import type { Backend, DeviceBuffer } from '../../tensor/backend';
 import type { DType } from '../../tensor/dtype';
 import type { View } from '../../tensor/view';
@@ -10,7 +11,11 @@ export class CpuBuffer implements DeviceBuffer {
     readonly dtype: DType,
     readonly length: number,
     readonly data: Float32Array | Int32Array | Uint8Array,
+    readonly heapOffset: number | null = null,
   ) {}
+
+  /** Freed already (a second free must not hand the heap range out twice). */
+  released = false;
 
   get bytes(): number {
     return this.data.byteLength;

@@ -1,6 +1,9 @@
-// The CPU backend: plain TypeScript kernels on typed arrays. It is the reference every other
-// backend is tested against, and the fallback where no GPU adapter exists.
+// The CPU backend: TypeScript kernels on typed arrays — the reference every other backend is
+// tested against — and, where built (scripts/build-wasm.mjs), a WASM SIMD fast path on worker
+// threads for the ops that dominate inference. With the fast path every buffer lives in the WASM
+// heap, so both kinds of kernel read and write the same memory without copies.
 import type { Backend, DeviceBuffer, Kernel, OpKernel } from '../../tensor/backend';
+import { outOfMemoryError, type AllocationFailure } from '../../tensor/errors';
 import { blockType, isComputeDType, type DType } from '../../tensor/dtype';
 import { View, numel } from '../../tensor/view';
 import { CpuBuffer, materialize } from './buffer';
@@ -13,24 +16,60 @@ import { rope } from './ops/rope';
 import { softmax } from './ops/softmax';
 import { getRows } from './ops/get-rows';
 import { concat } from './ops/concat';
+import { HeapExhausted } from './wasm/heap';
+import { HeapReclaimer } from './wasm/reclaim';
+import { defaultThreads, loadWasmRuntime, WASM_PATH, type WasmRuntime } from './wasm/runtime';
+import { linearWasm } from './wasm/linear';
+import { matmulGgmlWasm, softmaxGgmlWasm } from './wasm/attention';
+
+export interface CpuOptions {
+  /** 'wasm': the WASM SIMD fast path (the default where built); 'reference': TypeScript kernels only. */
+  kernels?: 'wasm' | 'reference';
+  /** Threads of the fast path (default: LLAMASCOPE_THREADS, else every core). */
+  threads?: number;
+}
 
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
-  readonly description = 'cpu (TypeScript reference kernels)';
+  readonly description: string;
   bytesInUse = 0;
+  /** The fast path, or null (reference kernels only). */
+  readonly wasm: WasmRuntime | null;
+  /** Heap buffers nobody frees explicitly go back when their CpuBuffer becomes garbage. */
+  private readonly reclaimer = new HeapReclaimer((offset, bytes) => this.releaseHeap(offset, bytes));
+
+  constructor(options: CpuOptions = {}) {
+    const env = process.env.LLAMASCOPE_CPU_KERNELS;
+    if (env && env !== 'wasm' && env !== 'reference') throw new Error(`LLAMASCOPE_CPU_KERNELS=${env} is not one of wasm, reference`);
+    const kernels = options.kernels ?? (env as CpuOptions['kernels']) ?? 'wasm';
+    const threads = options.threads ?? defaultThreads();
+    this.wasm = kernels === 'wasm' ? loadWasmRuntime(threads) : null;
+    if (kernels === 'wasm' && !this.wasm && (options.kernels || env)) {
+      throw new Error(`the WASM CPU kernels are not built (${WASM_PATH} is missing): install clang and lld (Debian: apt-get install clang lld) and run \`npm run build:wasm\``);
+    }
+    this.description = this.wasm ? `cpu (WASM SIMD, ${threads} thread${threads === 1 ? '' : 's'})` : 'cpu (TypeScript reference kernels)';
+  }
 
   upload(data: Float32Array | Int32Array | Uint8Array, dtype: DType, length: number): DeviceBuffer {
-    return this.track(new CpuBuffer(this, dtype, length, data.slice()));
+    const buffer = this.allocateBytes(dtype, length, data.byteLength, data instanceof Uint8Array ? 'u8' : data instanceof Int32Array ? 'i32' : 'f32');
+    buffer.data.set(data as never);
+    return buffer;
   }
 
   run(kernel: Kernel): DeviceBuffer {
-    const out = this.allocate(kernel.dtype, numel(kernel.shape));
+    const length = numel(kernel.shape);
+    const out = this.allocateBytes(kernel.dtype, length, 4 * length, kernel.dtype === 'i32' ? 'i32' : 'f32');
     if (kernel.kind === 'elementwise') {
       runElementwise(kernel, out.data as Float32Array | Int32Array, kernel.inputs.map((b) => (b as CpuBuffer).data as Float32Array | Int32Array));
     } else {
-      this.runOp(kernel, out.data as Float32Array | Int32Array);
+      this.runOp(kernel, out);
     }
     return out;
+  }
+
+  writeInto(target: DeviceBuffer, offset: number, source: DeviceBuffer, view: View): void {
+    const values = materialize((source as CpuBuffer).data as Float32Array | Int32Array, view);
+    ((target as CpuBuffer).data as Float32Array | Int32Array).set(values, offset);
   }
 
   async read(buffer: DeviceBuffer, view: View): Promise<Float32Array | Int32Array> {
@@ -41,19 +80,63 @@ export class CpuBackend implements Backend {
   }
 
   free(buffer: DeviceBuffer): void {
-    this.bytesInUse -= buffer.bytes;
+    const b = buffer as CpuBuffer;
+    if (b.released) return;
+    b.released = true;
+    if (b.heapOffset === null) {
+      this.bytesInUse -= b.bytes;
+      return;
+    }
+    this.reclaimer.untrack(b.heapOffset);
+    this.releaseHeap(b.heapOffset, b.bytes);
   }
 
-  private allocate(dtype: DType, length: number): CpuBuffer {
-    return this.track(new CpuBuffer(this, dtype, length, dtype === 'i32' ? new Int32Array(length) : new Float32Array(length)));
+  private releaseHeap(offset: number, bytes: number): void {
+    this.bytesInUse -= bytes;
+    this.wasm!.heap.release(offset, bytes);
   }
 
-  private track(b: CpuBuffer): CpuBuffer {
-    this.bytesInUse += b.bytes;
-    return b;
+  private allocateBytes(dtype: DType, length: number, bytes: number, kind: 'f32' | 'i32' | 'u8'): CpuBuffer {
+    let buffer: CpuBuffer;
+    if (this.wasm) {
+      const heap = this.wasm.heap;
+      let offset: number;
+      try {
+        if (heap.wouldGrow(bytes)) this.reclaimer.beforeGrowth();
+        offset = heap.allocate(bytes);
+      } catch (e) {
+        if (e instanceof HeapExhausted) {
+          throw this.allocationError(dtype, length, bytes, {
+            limit: { name: "wasm32's heap limit", bytes: 2 ** 32, perBuffer: bytes > 2 ** 32 },
+            alsoTry: 'LLAMASCOPE_CPU_KERNELS=reference (TypeScript kernels on typed arrays outside that heap)',
+          });
+        }
+        throw e;
+      }
+      const count = kind === 'u8' ? bytes : bytes / 4;
+      const data = kind === 'u8' ? heap.u8(offset, count) : kind === 'i32' ? heap.i32(offset, count) : heap.f32(offset, count);
+      buffer = new CpuBuffer(this, dtype, length, data, offset);
+      this.reclaimer.track(buffer, offset, buffer.bytes);
+    } else {
+      try {
+        buffer = new CpuBuffer(this, dtype, length, kind === 'u8' ? new Uint8Array(bytes) : kind === 'i32' ? new Int32Array(length) : new Float32Array(length));
+      } catch (e) {
+        // V8 refuses typed arrays past a fixed length, and allocations the process has no memory for.
+        if (!(e instanceof RangeError)) throw e;
+        const tooLong = /invalid typed array length/i.test(e.message);
+        throw this.allocationError(dtype, length, bytes, { limit: tooLong ? { name: "V8's longest typed array", perBuffer: true } : undefined, reported: e.message });
+      }
+    }
+    this.bytesInUse += buffer.bytes;
+    return buffer;
   }
 
-  private runOp(k: OpKernel, out: Float32Array | Int32Array): void {
+  private allocationError(dtype: DType, length: number, bytes: number, details: Partial<AllocationFailure>): Error {
+    return outOfMemoryError({ device: this.description, what: `${length} ${dtype} values`, requestedBytes: bytes, heldBytes: this.bytesInUse, ...details });
+  }
+
+  private runOp(k: OpKernel, outBuffer: CpuBuffer): void {
+    const out = outBuffer.data as Float32Array | Int32Array;
     const values = (i: number) => {
       const { buffer, view } = k.inputs[i];
       return materialize((buffer as CpuBuffer).data as Float32Array | Int32Array, view);
@@ -66,6 +149,8 @@ export class CpuBackend implements Backend {
       case 'argmax':
         return reduce(a.op, values(0), k.inputs[0].view.shape, a.axis, out);
       case 'matmul': {
+        const [xIn, yIn] = k.inputs as { buffer: CpuBuffer; view: View }[];
+        if (this.wasm && a.ggml && matmulGgmlWasm(this.wasm, xIn, yIn, k.shape, a.ggml.innerPad, outBuffer)) return;
         const [x, y] = [k.inputs[0].view, k.inputs[1].view];
         const batchShape = k.shape.slice(0, -2);
         const m = x.shape[x.rank - 2], inner = x.shape[x.rank - 1], n = y.shape[y.rank - 1];
@@ -75,11 +160,12 @@ export class CpuBackend implements Backend {
         return matmul(A, B, numel(batchShape), m, inner, n, out as Float32Array, a.ggml);
       }
       case 'linear': {
+        const [xIn, w] = k.inputs as { buffer: CpuBuffer; view: View }[];
+        if (this.wasm && linearWasm(this.wasm, xIn, w, a.activationType, outBuffer)) return;
         const x = values(0) as Float32Array;
-        const w = k.inputs[1];
         const width = w.view.shape[1];
         const type = isComputeDType(w.buffer.dtype) ? null : blockType(w.buffer.dtype);
-        const wData = type ? ((w.buffer as CpuBuffer).data as Uint8Array) : (materialize((w.buffer as CpuBuffer).data as Float32Array, w.view) as Float32Array);
+        const wData = type ? (w.buffer.data as Uint8Array) : (materialize(w.buffer.data as Float32Array, w.view) as Float32Array);
         return linear(x, x.length / width, width, wData, type, w.view.shape[0], a.activationType, out as Float32Array);
       }
       case 'rmsNorm':
@@ -87,6 +173,7 @@ export class CpuBackend implements Backend {
       case 'rope':
         return rope(values(0) as Float32Array, k.shape, values(1) as Int32Array, a, out as Float32Array);
       case 'softmax':
+        if (this.wasm && a.ggml && softmaxGgmlWasm(this.wasm, k.inputs[0] as { buffer: CpuBuffer; view: View }, k.shape, a, outBuffer)) return;
         return softmax(values(0) as Float32Array, k.shape, a, out as Float32Array);
       case 'getRows': {
         const table = k.inputs[0];

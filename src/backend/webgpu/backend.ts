@@ -7,7 +7,7 @@ import { numel, type View } from '../../tensor/view';
 import type { Capabilities } from './capabilities';
 import { KernelContext } from './context';
 import { releaseDawn } from './dawn';
-import { GpuBuffer, isDense, roundUp } from './gpu-buffer';
+import { GpuBuffer, isDense } from './gpu-buffer';
 import { copyToDense, runElementwise } from './kernels/elementwise';
 import { runReduce } from './kernels/reduce';
 import { runMatmul } from './kernels/matmul';
@@ -23,14 +23,34 @@ export interface WebGPUBackendOptions {
   poison?: boolean;
   /** Bytes of freed buffers kept for reuse (default 256 MiB). */
   poolBytes?: number;
+  /**
+   * Most bytes this backend keeps on the device, live tensors and pooled buffers together (default:
+   * no cap but the device's own). Past it an allocation fails at once with what was asked for and
+   * what is held, and the backend stays usable; a device that runs out of memory itself is lost.
+   */
+  maxMemoryBytes?: number;
+}
+
+export interface WebGPUStats {
+  /** Compute dispatches encoded, in all and per kind of kernel (linearVector, rmsNorm, elementwise, ...). */
+  dispatches: number;
+  dispatchesByKernel: Record<string, number>;
+  /** queue.submit calls: one per read, plus one per full batch (see batch.ts). */
+  submits: number;
+  /** Buffer-to-buffer copies (in-place writes such as KV cache rows, read-backs). */
+  copies: number;
+  /** GPU buffers created (results, uploads, read-back staging), and results that reused a pooled buffer instead. */
+  buffersCreated: number;
+  buffersReused: number;
+  bindGroupsCreated: number;
+  /** Compiled pipelines (cached for the device's lifetime). */
+  pipelines: number;
 }
 
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly description: string;
   private readonly ctx: KernelContext;
-  /** The first error the device reported asynchronously (validation, out of memory, loss). */
-  private failure: string | null = null;
   private destroyed = false;
 
   constructor(
@@ -40,12 +60,12 @@ export class WebGPUBackend implements Backend {
     options: WebGPUBackendOptions = {},
   ) {
     this.description = `webgpu: ${capabilities.adapter}`;
-    this.ctx = new KernelContext(device, capabilities, this, options.poison ?? false, options.poolBytes ?? 256 * 1024 * 1024);
+    this.ctx = new KernelContext(device, capabilities, this, options.poison ?? false, options.poolBytes ?? 256 * 1024 * 1024, options.maxMemoryBytes ?? Infinity);
     device.addEventListener('uncapturederror', (event) => {
-      this.failure ??= (event as GPUUncapturedErrorEvent).error.message;
+      this.ctx.failure ??= new Error(`${this.description} reported an error: ${(event as GPUUncapturedErrorEvent).error.message}`);
     });
     void device.lost.then((info) => {
-      if (!this.destroyed) this.failure ??= `device lost: ${info.message || info.reason}`;
+      if (!this.destroyed) this.ctx.failure ??= new Error(`${this.description} reported an error: device lost: ${info.message || info.reason}`);
     });
   }
 
@@ -59,9 +79,19 @@ export class WebGPUBackend implements Backend {
     return this.ctx.pool.bytes;
   }
 
-  /** Dispatches and submits so far (one submit carries many dispatches). */
-  get counters(): { dispatches: number; submits: number; pipelines: number } {
-    return { dispatches: this.ctx.batch.dispatchCount, submits: this.ctx.batch.submitCount, pipelines: this.ctx.pipelines.size };
+  /** Work done since the device was opened (counted always; take differences around what you measure). */
+  get stats(): WebGPUStats {
+    const { batch, pipelines } = this.ctx;
+    return {
+      dispatches: batch.dispatchCount,
+      dispatchesByKernel: Object.fromEntries(batch.dispatchesByKernel),
+      submits: batch.submitCount,
+      copies: batch.copyCount,
+      buffersCreated: this.ctx.buffersCreated,
+      buffersReused: this.ctx.buffersReused,
+      bindGroupsCreated: batch.bindGroupsCreated,
+      pipelines: pipelines.size,
+    };
   }
 
   upload(data: Float32Array | Int32Array | Uint8Array, dtype: DType, length: number): DeviceBuffer {
@@ -86,6 +116,17 @@ export class WebGPUBackend implements Backend {
     return out;
   }
 
+  writeInto(target: DeviceBuffer, offset: number, source: DeviceBuffer, view: View): void {
+    this.checkUsable();
+    const into = this.checkOwn(target);
+    const own = this.checkOwn(source);
+    this.ctx.changed(into);
+    const dense = isDense(view) ? own : copyToDense(this.ctx, own, view);
+    if (view.size > 0) this.ctx.batch.copy(dense.gpu, isDense(view) ? view.offset * 4 : 0, into.gpu, offset * 4, view.size * 4);
+    // Commands run in the order they were queued, so the copy reads the buffer before any reuse.
+    if (dense !== own) this.ctx.free(dense);
+  }
+
   async read(buffer: DeviceBuffer, view: View): Promise<Float32Array | Int32Array> {
     this.checkUsable();
     const own = this.checkOwn(buffer);
@@ -93,17 +134,22 @@ export class WebGPUBackend implements Backend {
     const source = isDense(view) ? own : copyToDense(this.ctx, own, view);
     const start = isDense(view) ? view.offset * 4 : 0;
     const bytes = view.size * 4;
-    const staging = this.device.createBuffer({ size: Math.max(4, roundUp(bytes, 4)), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.ctx.staging(bytes);
+    let done = false;
     try {
       if (bytes > 0) this.ctx.batch.copy(source.gpu, start, staging, 0, bytes);
       this.ctx.batch.submit();
       if (source !== own) this.ctx.free(source);
       await staging.mapAsync(GPUMapMode.READ);
+      await this.ctx.allocationsAnswered();
       this.checkUsable();
       const copy = staging.getMappedRange(0, bytes).slice(0);
+      staging.unmap();
+      done = true;
       return own.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
     } finally {
-      staging.destroy();
+      if (done) this.ctx.returnStaging(staging);
+      else staging.destroy();
     }
   }
 
@@ -171,7 +217,7 @@ export class WebGPUBackend implements Backend {
 
   private checkUsable(): void {
     if (this.destroyed) throw new Error(`${this.description} was destroyed; open a new backend (openWebGPU or useBackend)`);
-    if (this.failure) throw new Error(`${this.description} reported an error: ${this.failure}`);
+    if (this.ctx.failure) throw this.ctx.failure;
   }
 
   private checkOwn(buffer: DeviceBuffer, allowReleased = false): GpuBuffer {

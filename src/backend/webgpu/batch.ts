@@ -1,22 +1,26 @@
 // Kernels are encoded as they are queued and submitted together: one command buffer carries many
-// dispatches (a whole token's forward pass is a few submits, not hundreds), flushed when a value is
-// read, after MAX_DISPATCHES, or when the parameter arena is full. Each dispatch gets its own slice
-// of one uniform buffer for its parameters (shapes, strides, offsets), bound at a dynamic offset, so
-// pipelines depend only on the kind of work and bind groups only on the buffers: both are cached
-// (creating a bind group costs more host time than encoding the dispatch). Buffers freed while
-// commands that use them are still unsubmitted are destroyed only after the submit.
+// dispatches, flushed when a value is read, after MAX_DISPATCHES_PER_SUBMIT, or when the parameter
+// arena is full. A decoded token is therefore ceil(dispatches / MAX_DISPATCHES_PER_SUBMIT) submits
+// (the read of the logits carries the last chunk): chunks let the GPU start on the first blocks
+// while the host still encodes the rest, and each costs one queue.submit. Each dispatch gets its own
+// slice of one uniform buffer for its parameters (shapes, strides, offsets), bound at a dynamic
+// offset, so pipelines depend only on the kind of work and bind groups only on the buffers: both
+// are cached (creating a bind group costs more host time than encoding the dispatch). Buffers freed
+// while commands that use them are still unsubmitted are destroyed only after the submit.
 import type { Capabilities } from './capabilities';
 import { roundUp } from './gpu-buffer';
 import type { Pipeline } from './shaders';
 
 const PARAMS_ARENA_BYTES = 64 * 1024;
-const MAX_DISPATCHES = 128;
+export const MAX_DISPATCHES_PER_SUBMIT = 128;
 /** Cached bind groups beyond this are dropped (all at once: a decoding loop refills what it uses). */
 const MAX_BIND_GROUPS = 8192;
 
 export class CommandBatch {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** The pipeline last set on `pass`: consecutive dispatches of one kernel (q, k, v) set it once. */
+  private passPipeline: Pipeline | null = null;
   private readonly arena = new Uint8Array(PARAMS_ARENA_BYTES);
   private arenaUsed = 0;
   private readonly paramsBuffer: GPUBuffer;
@@ -27,9 +31,12 @@ export class CommandBatch {
   private readonly keysByBuffer = new Map<GPUBuffer, Set<string>>();
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 0;
-  /** Dispatches encoded since the device was opened. */
+  /** Dispatches encoded since the device was opened, in all and per kind of kernel. */
   dispatchCount = 0;
+  readonly dispatchesByKernel = new Map<string, number>();
   submitCount = 0;
+  copyCount = 0;
+  bindGroupsCreated = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -47,7 +54,7 @@ export class CommandBatch {
     if (groups === 0) return;
     const bytes = roundUp(Math.max(params.byteLength, 16), 16);
     let offset = roundUp(this.arenaUsed, this.caps.uniformAlign);
-    if (offset + bytes > PARAMS_ARENA_BYTES || this.pendingDispatches >= MAX_DISPATCHES) {
+    if (offset + bytes > PARAMS_ARENA_BYTES || this.pendingDispatches >= MAX_DISPATCHES_PER_SUBMIT) {
       this.submit();
       offset = 0;
     }
@@ -61,16 +68,19 @@ export class CommandBatch {
     const y = Math.ceil(groups / maxX);
     if (y > maxX) throw new Error(`a kernel needs ${groups} workgroups, more than this device can launch (${maxX} x ${maxX})`);
     const pass = this.computePass();
-    pass.setPipeline(kernel.pipeline);
+    if (this.passPipeline !== kernel) pass.setPipeline(kernel.pipeline);
+    this.passPipeline = kernel;
     pass.setBindGroup(0, bindGroup, [offset]);
     pass.dispatchWorkgroups(x, y);
     this.pendingDispatches++;
     this.dispatchCount++;
+    this.dispatchesByKernel.set(kernel.kernel, (this.dispatchesByKernel.get(kernel.kernel) ?? 0) + 1);
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.endPass();
     this.commandEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.copyCount++;
   }
 
   /** Run `fn` once everything queued so far has been submitted. */
@@ -118,6 +128,7 @@ export class CommandBatch {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramsBuffer, offset: 0, size: paramBytes } }];
       buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: b }));
       group = this.device.createBindGroup({ layout: kernel.layout, entries });
+      this.bindGroupsCreated++;
       this.bindGroups.set(key, group);
       for (const b of buffers) {
         let keys = this.keysByBuffer.get(b.buffer);
@@ -146,6 +157,7 @@ export class CommandBatch {
     if (this.pass) {
       this.pass.end();
       this.pass = null;
+      this.passPipeline = null;
     }
   }
 }

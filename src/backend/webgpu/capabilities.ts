@@ -41,7 +41,8 @@ export function describeAdapter(adapter: GPUAdapter, backend: string, featureLev
 
 export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  return Boolean(info.isFallbackAdapter) || SOFTWARE_ADAPTER.test(`${info.description} ${info.vendor} ${info.architecture}`);
+  // Dawn's OpenGL ES adapter names Mesa's llvmpipe only in `device`.
+  return Boolean(info.isFallbackAdapter) || SOFTWARE_ADAPTER.test(`${info.description} ${info.vendor} ${info.architecture} ${info.device}`);
 }
 
 /** Features to request: those the adapter has, minus the ones switched off. */

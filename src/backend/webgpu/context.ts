@@ -2,9 +2,10 @@
 // buffers (counted, pooled, poisoned in debug mode), and bindings of the elements a view reads.
 import type { Backend } from '../../tensor/backend';
 import type { DType } from '../../tensor/dtype';
+import { outOfMemoryError, type AllocationFailure } from '../../tensor/errors';
 import { View } from '../../tensor/view';
 import { CommandBatch } from './batch';
-import { BufferPool } from './buffer-pool';
+import { BufferPool, sizeClass } from './buffer-pool';
 import type { Capabilities } from './capabilities';
 import { byteWindow, GpuBuffer, isDense, roundUp, viewRange } from './gpu-buffer';
 import { type Pipeline, PipelineCache, wgsl } from './shaders';
@@ -12,6 +13,9 @@ import { copyToDense } from './kernels/elementwise';
 
 /** Written into new outputs in poison mode: NaN as f32, 2143346349 as i32. */
 export const POISON_WORD = 0x7fc0dead;
+
+/** Read-back buffers kept for the next read, at most this many bytes (a decoding loop reads the same logits size every token). */
+const STAGING_KEEP_BYTES = 4 * 1024 * 1024;
 
 /** f32/i32 elements bound for a kernel: element `offset` of the binding is the view's first. */
 export interface ElementBinding {
@@ -24,8 +28,19 @@ export class KernelContext {
   readonly pipelines: PipelineCache;
   readonly pool: BufferPool;
   bytesInUse = 0;
+  buffersInUse = 0;
+  /** Buffers asked of the device (results, uploads, staging) and results served from the pool instead. */
+  buffersCreated = 0;
+  buffersReused = 0;
+  /** The first error the device reported asynchronously (validation, out of memory, loss): every later use throws it. */
+  failure: Error | null = null;
+  /** The device's answers on memory not yet received (see allocate). */
+  private readonly pendingAnswers = new Set<Promise<void>>();
   /** Buffers made inside each open scope (innermost last). */
   private readonly scopes: Set<GpuBuffer>[] = [];
+  /** Results computed from a buffer's contents, kept until it is freed or written in place; see `derived`. */
+  private readonly derivedBySource = new Map<GpuBuffer, Map<string, GpuBuffer[]>>();
+  private readonly stagingPool = new BufferPool(STAGING_KEEP_BYTES);
 
   constructor(
     readonly device: GPUDevice,
@@ -33,6 +48,8 @@ export class KernelContext {
     readonly owner: Backend,
     readonly poison: boolean,
     poolLimitBytes: number,
+    /** Most bytes of live and pooled buffers together; past it allocations fail at once, recoverably. */
+    readonly maxMemoryBytes: number,
   ) {
     this.batch = new CommandBatch(device, caps);
     this.pipelines = new PipelineCache(device);
@@ -45,8 +62,13 @@ export class KernelContext {
 
   /** A buffer for `length` elements of a kernel's result: reused from the pool when possible. */
   output(dtype: DType, length: number, bytes: number): GpuBuffer {
-    const size = Math.max(16, roundUp(bytes, 16));
-    const gpu = this.pool.take(size) ?? this.createBuffer(size, false);
+    const exact = Math.max(16, roundUp(bytes, 16));
+    // Rounded up to a pool size class, but never past a limit the exact size respects.
+    const limit = Math.floor((exact <= this.caps.maxBindingBytes ? this.caps.maxBindingBytes : this.caps.maxBufferBytes) / 16) * 16;
+    const size = exact <= limit ? Math.min(sizeClass(exact), limit) : exact;
+    const pooled = this.pool.take(size);
+    if (pooled) this.buffersReused++;
+    const gpu = pooled ?? this.createBuffer(size, false, `${length} ${dtype} values`);
     const buffer = this.track(new GpuBuffer(this.owner, dtype, length, gpu));
     if (this.poison) this.fill(gpu, POISON_WORD);
     return buffer;
@@ -54,7 +76,7 @@ export class KernelContext {
 
   /** A new buffer holding `data` (size rounded up to 4 bytes, nothing more). */
   upload(data: Uint8Array, dtype: DType, length: number): GpuBuffer {
-    const gpu = this.createBuffer(Math.max(4, roundUp(data.byteLength, 4)), true);
+    const gpu = this.createBuffer(Math.max(4, roundUp(data.byteLength, 4)), true, `${length} ${dtype} values`);
     new Uint8Array(gpu.getMappedRange()).set(data);
     gpu.unmap();
     return this.track(new GpuBuffer(this.owner, dtype, length, gpu));
@@ -64,7 +86,9 @@ export class KernelContext {
     if (buffer.released) return;
     buffer.released = true;
     this.bytesInUse -= buffer.bytes;
+    this.buffersInUse--;
     for (const s of this.scopes) s.delete(buffer);
+    this.changed(buffer);
     const gpu = buffer.gpu;
     // Reuse is safe even while queued commands still read it (they run in queue order);
     // destroying is not until those commands are submitted.
@@ -103,10 +127,36 @@ export class KernelContext {
     return freed;
   }
 
+  /**
+   * Buffers computed from `source` alone (e.g. its values quantized for an integer matmul): made by
+   * `make` the first time `key` is asked for, then shared until `source` is freed or written, so
+   * that q, k and v (or gate and up) quantize their common input once. They belong to `source`,
+   * not to a scope.
+   */
+  derived(source: GpuBuffer, key: string, make: () => GpuBuffer[]): GpuBuffer[] {
+    let byKey = this.derivedBySource.get(source);
+    let made = byKey?.get(key);
+    if (!made) {
+      made = make();
+      for (const b of made) for (const s of this.scopes) s.delete(b);
+      if (!byKey) this.derivedBySource.set(source, (byKey = new Map()));
+      byKey.set(key, made);
+    }
+    return made;
+  }
+
+  /** `buffer`'s contents change (an in-place write) or end: what was derived from them is freed. */
+  changed(buffer: GpuBuffer): void {
+    const derived = this.derivedBySource.get(buffer);
+    if (!derived) return;
+    this.derivedBySource.delete(buffer);
+    for (const made of derived.values()) for (const b of made) this.free(b);
+  }
+
   /** Binding of the f32/i32 elements `view` reads from `buffer`. */
   elements(buffer: GpuBuffer, view: View): ElementBinding {
     const [lo, hi] = viewRange(view);
-    const w = byteWindow(buffer.gpu, lo * 4, (hi + 1) * 4, this.caps.storageAlign, this.caps.maxBindingBytes);
+    const w = byteWindow(buffer, lo * 4, (hi + 1) * 4, this.caps.storageAlign, this.caps.maxBindingBytes);
     if (!w) throw this.tooLarge((hi + 1 - lo) * 4);
     return { binding: w.binding, offset: w.shift / 4 };
   }
@@ -134,8 +184,24 @@ export class KernelContext {
     );
   }
 
+  /**
+   * A buffer the CPU maps to read `bytes` of results back; give it back with `returnStaging`. Not
+   * counted in bytesInUse: the few kept between reads (at most STAGING_KEEP_BYTES) are a fixed
+   * overhead, like the parameter arena.
+   */
+  staging(bytes: number): GPUBuffer {
+    const size = sizeClass(Math.max(4, roundUp(bytes, 4)));
+    return this.stagingPool.take(size) ?? this.allocate({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }, 'reading a result back');
+  }
+
+  /** A staging buffer whose read is done (unmapped): kept for the next read of that size, or destroyed. */
+  returnStaging(gpu: GPUBuffer): void {
+    if (!this.stagingPool.put(gpu)) gpu.destroy();
+  }
+
   private track(buffer: GpuBuffer): GpuBuffer {
     this.bytesInUse += buffer.bytes;
+    this.buffersInUse++;
     this.scopes[this.scopes.length - 1]?.add(buffer);
     return buffer;
   }
@@ -145,11 +211,54 @@ export class KernelContext {
     gpu.destroy();
   }
 
-  private createBuffer(size: number, mapped: boolean): GPUBuffer {
+  /** A tensor's buffer; past maxBufferSize or maxMemoryBytes (once pooled buffers are given back) it fails at once. */
+  private createBuffer(size: number, mapped: boolean, what: string): GPUBuffer {
     if (size > this.caps.maxBufferBytes) {
-      throw new Error(`a tensor of ${size} bytes exceeds this device's largest buffer (${this.caps.maxBufferBytes} bytes, maxBufferSize); keep it on the CPU backend or split it`);
+      throw outOfMemoryError({ ...this.request(size, what), limit: { name: 'maxBufferSize', bytes: this.caps.maxBufferBytes, perBuffer: true } });
     }
-    return this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, mappedAtCreation: mapped });
+    if (this.bytesInUse + this.pool.bytes + size > this.maxMemoryBytes) {
+      this.trim();
+      if (this.bytesInUse + size > this.maxMemoryBytes) {
+        throw outOfMemoryError({ ...this.request(size, what), limit: { name: 'maxMemoryBytes', bytes: this.maxMemoryBytes, perBuffer: false } });
+      }
+    }
+    return this.allocate({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, mappedAtCreation: mapped }, what);
+  }
+
+  /**
+   * createBuffer, with the device's answer on memory: a mapping it cannot allocate throws now; an
+   * allocation it cannot back arrives later through the error scope and makes the device unusable
+   * (the buffer is invalid), so it becomes `failure`, named with what was asked for and what was held.
+   */
+  private allocate(descriptor: GPUBufferDescriptor, what: string): GPUBuffer {
+    const request = this.request(descriptor.size, what);
+    this.device.pushErrorScope('out-of-memory');
+    let gpu: GPUBuffer;
+    try {
+      gpu = this.device.createBuffer(descriptor);
+      this.buffersCreated++;
+    } catch (e) {
+      void this.device.popErrorScope();
+      throw outOfMemoryError({ ...request, reported: e instanceof Error ? e.message : String(e) });
+    }
+    const answer = this.device.popErrorScope().then((error) => {
+      this.pendingAnswers.delete(answer);
+      if (!error) return;
+      const alsoTry = 'open it with maxMemoryBytes below what the device has, so that allocations fail before the device does';
+      this.failure ??= outOfMemoryError({ ...request, reported: error.message, fatal: true, alsoTry });
+    });
+    this.pendingAnswers.add(answer);
+    return gpu;
+  }
+
+  /** Wait for the device's answer on every allocation made so far (a read must not return data computed in a buffer that failed). */
+  async allocationsAnswered(): Promise<void> {
+    while (this.pendingAnswers.size) await Promise.all([...this.pendingAnswers]);
+  }
+
+  /** An allocation of `bytes` as it would be reported if it failed: with what is held right now. */
+  private request(bytes: number, what: string): AllocationFailure {
+    return { device: this.owner.description, what, requestedBytes: bytes, heldBytes: this.bytesInUse, liveBuffers: this.buffersInUse };
   }
 
   /** Fill a whole buffer with one 32-bit word (window by window if it exceeds one binding). */

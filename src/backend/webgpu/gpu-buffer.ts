@@ -10,16 +10,16 @@ import type { View } from '../../tensor/view';
 export class GpuBuffer implements DeviceBuffer {
   /** Set by free(): any later use is a mistake worth naming. */
   released = false;
+  /** gpu.size, read once: the native getter costs more than the rest of a dispatch's bookkeeping. */
+  readonly bytes: number;
 
   constructor(
     readonly backend: Backend,
     readonly dtype: DType,
     readonly length: number,
     readonly gpu: GPUBuffer,
-  ) {}
-
-  get bytes(): number {
-    return this.gpu.size;
+  ) {
+    this.bytes = gpu.size;
   }
 }
 
@@ -31,12 +31,12 @@ export interface Window {
 }
 
 /** Bytes [start, end) of `buffer` as one binding whose offset respects `align`; null if too large for `maxBytes`. */
-export function byteWindow(buffer: GPUBuffer, start: number, end: number, align: number, maxBytes: number): Window | null {
-  if (buffer.size <= maxBytes) return { binding: { buffer }, shift: start };
+export function byteWindow(buffer: GpuBuffer, start: number, end: number, align: number, maxBytes: number): Window | null {
+  if (buffer.bytes <= maxBytes) return { binding: { buffer: buffer.gpu }, shift: start };
   const offset = Math.floor(start / align) * align;
-  const size = Math.min(buffer.size - offset, roundUp(end - offset, 4));
+  const size = Math.min(buffer.bytes - offset, roundUp(end - offset, 4));
   if (size > maxBytes) return null;
-  return { binding: { buffer, offset, size }, shift: start - offset };
+  return { binding: { buffer: buffer.gpu, offset, size }, shift: start - offset };
 }
 
 /** Smallest and largest element index a view touches (strides are never negative). */

@@ -41,6 +41,8 @@ export function wgsl(file: string, values: Substitutions = {}, prelude = ''): st
 /** A compiled kernel and the layout its bind groups follow. */
 export interface Pipeline {
   readonly id: number;
+  /** The kind of work, for counting dispatches: the cache key up to its first '|' (e.g. linearVector). */
+  readonly kernel: string;
   readonly pipeline: GPUComputePipeline;
   readonly layout: GPUBindGroupLayout;
 }
@@ -78,7 +80,7 @@ export class PipelineCache {
         compute: { module, entryPoint: 'main' },
         label: key,
       });
-      p = { id: this.pipelines.size, pipeline, layout };
+      p = { id: this.pipelines.size, kernel: key.split('|')[0], pipeline, layout };
       this.pipelines.set(key, p);
     }
     return p;

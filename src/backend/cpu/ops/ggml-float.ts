@@ -31,10 +31,23 @@ function detectSimd(): GgmlSimd {
   return 'avx2';
 }
 
-/** The x86 ggml CPU variant whose rounding llama.cpp mode reproduces. */
-export const GGML_SIMD: GgmlSimd = detectSimd();
+/** The x86 ggml CPU variant whose rounding llama.cpp mode reproduces (see useGgmlSimd). */
+export let GGML_SIMD: GgmlSimd = detectSimd();
 /** float32 lanes of one ggml vector register (GGML_F32_EPR): 16 with AVX-512, 8 with AVX2. */
-export const GGML_LANES = GGML_SIMD === 'avx512' ? 16 : 8;
+export let GGML_LANES = GGML_SIMD === 'avx512' ? 16 : 8;
+
+/**
+ * Reproduce another x86 build of ggml's CPU backend from now on — e.g. to compare with a dump or
+ * logits made by llama.cpp on an AVX2 machine when this one has AVX-512 (the lane width changes
+ * the float32 rounding of sums). Returns the variant used until now.
+ */
+export function useGgmlSimd(simd: GgmlSimd): GgmlSimd {
+  if (simd !== 'avx2' && simd !== 'avx512') throw new Error(`useGgmlSimd: '${simd}' is not one of avx2, avx512`);
+  const previous = GGML_SIMD;
+  GGML_SIMD = simd;
+  GGML_LANES = simd === 'avx512' ? 16 : 8;
+  return previous;
+}
 
 /**
  * fmaf(a, b, c) for float32 a, b, c: a*b + c rounded once to float32. a*b is exact in float64
@@ -164,7 +177,9 @@ export function tinyBlasDot(x: Float32Array, xo: number, y: Float32Array, yo: nu
  * Dot product as ggml_vec_dot_f16 / ggml_vec_dot_f32 (ggml-cpu/vec.cpp) compute it for one row:
  * four accumulators of GGML_LANES float32 lanes over each 4 x lanes values below `simdEnd`,
  * reduced by GGML_F16_VEC_REDUCE / GGML_F32_VEC_REDUCE, then the leftover products added — in
- * float64 for f16, fused into the float32 sum for f32.
+ * float64 for f16; for f32 each product rounded to float32, then added to the float32 sum (not
+ * fused: so live llama.cpp computes an F32 model of n_embd 96, whose last 32 values are leftovers;
+ * test/forward-shapes.test.ts).
  */
 export function vecDot(x: Float32Array, xo: number, y: Float32Array, yo: number, ys: number, k: number, simdEnd: number, f16: boolean, lanes: Float64Array): number {
   const step = 4 * GGML_LANES;
@@ -176,6 +191,6 @@ export function vecDot(x: Float32Array, xo: number, y: Float32Array, yo: number,
     else for (let l = 0; l < n; l++, yi += ys) lanes[l] = fma32(x[xo + i0 + l], y[yi], lanes[l]);
   }
   let s = reduceAccumulators(lanes, 4);
-  for (let i = simdEnd; i < k; i++) s = f16 ? s + fr(x[xo + i] * y[yo + i * ys]) : fma32(x[xo + i], y[yo + i * ys], s);
+  for (let i = simdEnd; i < k; i++) s = f16 ? s + fr(x[xo + i] * y[yo + i * ys]) : fr(s + fr(x[xo + i] * y[yo + i * ys]));
   return fr(s);
 }

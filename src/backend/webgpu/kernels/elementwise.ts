@@ -56,7 +56,7 @@ export function runElementwise(ctx: KernelContext, kernel: ElementwiseKernel, ou
     const mine = loads.filter((l) => l.input === index);
     const lo = Math.min(...mine.map((l) => viewRange(l.view)[0]));
     const hi = Math.max(...mine.map((l) => viewRange(l.view)[1]));
-    const w = byteWindow((buffer as GpuBuffer).gpu, lo * 4, (hi + 1) * 4, ctx.caps.storageAlign, ctx.caps.maxBindingBytes);
+    const w = byteWindow(buffer as GpuBuffer, lo * 4, (hi + 1) * 4, ctx.caps.storageAlign, ctx.caps.maxBindingBytes);
     if (!w) throw ctx.tooLarge((hi + 1 - lo) * 4);
     bindings.push(w.binding);
     shifts.push(w.shift / 4 - lo);

@@ -30,7 +30,7 @@ export function runGetRows(ctx: KernelContext, k: OpKernel, out: GpuBuffer): voi
   // An output larger than one binding is written in chunks of whole rows, each starting aligned.
   const whole = out.bytes <= ctx.caps.maxBindingBytes;
   const rowsPerChunk = whole ? count : alignedRowsPerBinding(width * 4, ctx.caps.storageAlign, ctx.caps.maxBindingBytes);
-  const windows = rowWindows(table.gpu, baseByte, rows, rowBytes, ctx.caps);
+  const windows = rowWindows(table, baseByte, rows, rowBytes, ctx.caps);
   for (let first = 0; first < count; first += rowsPerChunk) {
     const n = Math.min(rowsPerChunk, count - first);
     const outBinding: GPUBufferBinding = whole ? { buffer: out.gpu } : { buffer: out.gpu, offset: first * width * 4, size: n * width * 4 };

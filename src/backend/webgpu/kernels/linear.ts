@@ -51,21 +51,25 @@ export function runLinear(ctx: KernelContext, k: OpKernel, activationType: strin
       else temps.push((weight = copyToDense(ctx, weight, wInput.view)));
     }
     const decoder = decoderFor(weight.dtype, ctx.caps, width % 4 === 0 && baseByte % 8 === 0 && ctx.caps.storageAlign % 8 === 0);
-    const windows = rowWindows(weight.gpu, baseByte, outFeatures, decoder.rowBytes(width), ctx.caps);
+    const windows = rowWindows(weight, baseByte, outFeatures, decoder.rowBytes(width), ctx.caps);
     const x = ctx.dense(xInput.buffer as GpuBuffer, xInput.view, 'f32');
     if (x.temp) temps.push(x.temp);
     if (tokens === 0 || outFeatures === 0) return;
 
     const plan = activationPlan(activationType, width);
     const shape: Shape = { tokens, width, outFeatures, rowBytes: decoder.rowBytes(width) };
+    // Activations are quantized or rounded once per input and kind, then shared by every linear
+    // that reads the same input (q, k and v; gate and up).
+    const xSource = x.temp ?? (xInput.buffer as GpuBuffer);
+    const xKey = `${plan?.kind}|${plan?.block}|${x.binding.offset ?? 0}|${x.offset}|${tokens}|${width}`;
     if (plan?.q8 && decoder.integerCodes && tokens <= VECTOR_MAX_TOKENS) {
-      return integerVector(ctx, decoder, plan, shape, x.binding, x.offset, windows, out, temps);
+      const [codes, scales] = ctx.derived(xSource, `q8|${xKey}`, () => quantizeActivations(ctx, plan, shape, x.binding, x.offset));
+      return integerVector(ctx, decoder, plan, shape, codes, scales, windows, out);
     }
     let xBinding = x.binding;
     let xOffset = x.offset;
     if (plan) {
-      const rounded = roundActivations(ctx, plan, shape, x.binding, x.offset);
-      temps.push(rounded);
+      const [rounded] = ctx.derived(xSource, `rounded|${xKey}`, () => [roundActivations(ctx, plan, shape, x.binding, x.offset)]);
       xBinding = { buffer: rounded.gpu };
       xOffset = 0;
     }
@@ -119,19 +123,7 @@ function floatTiled(ctx: KernelContext, decoder: Decoder, s: Shape, x: GPUBuffer
   }
 }
 
-function integerVector(ctx: KernelContext, decoder: Decoder, plan: ActivationPlan, s: Shape, x: GPUBufferBinding, xOffset: number, windows: RowWindow[], out: GpuBuffer, temps: GpuBuffer[]): void {
-  const quads = s.width / 4;
-  const blocks = s.width / plan.block;
-  const codes = ctx.output('i32', s.tokens * quads, s.tokens * quads * 4);
-  temps.push(codes);
-  const scales = ctx.output('f32', s.tokens * blocks, s.tokens * blocks * 4);
-  temps.push(scales);
-  const wg = ctx.caps.workgroupSize;
-  const quantize = ctx.pipelines.get(`quantizeActivations|${plan.kind}|${plan.block}`, () =>
-    wgsl('kernels/quantize-activations.wgsl', { WG: wg, KIND: plan.kind, ACT_BLOCK: plan.block }),
-  );
-  ctx.dispatch(quantize, Uint32Array.of(s.tokens, s.width, xOffset), [ctx.whole(codes), ctx.whole(scales), x], Math.ceil((s.tokens * blocks) / wg));
-
+function integerVector(ctx: KernelContext, decoder: Decoder, plan: ActivationPlan, s: Shape, codes: GpuBuffer, scales: GpuBuffer, windows: RowWindow[], out: GpuBuffer): void {
   const vwg = Math.min(VECTOR_WG, ctx.caps.workgroupSize);
   const pipeline = ctx.pipelines.get(`linearQ8|${decoder.file}|${s.tokens}|${plan.block}|${ctx.caps.subgroups}|${ctx.caps.packedDot}`, () => {
     const r = reductionTemplate(ctx.caps, vwg);
@@ -143,6 +135,20 @@ function integerVector(ctx: KernelContext, decoder: Decoder, plan: ActivationPla
     const params = Uint32Array.of(s.width, s.outFeatures, w.firstRow, w.rows, s.rowBytes, w.shift);
     ctx.dispatch(pipeline, params, [ctx.whole(out), ctx.whole(codes), w.binding, ctx.whole(scales)], w.rows);
   }
+}
+
+/** The activation rows as Q8 codes (four to a word) and one scale per block. */
+function quantizeActivations(ctx: KernelContext, plan: ActivationPlan, s: Shape, x: GPUBufferBinding, xOffset: number): GpuBuffer[] {
+  const quads = s.width / 4;
+  const blocks = s.width / plan.block;
+  const codes = ctx.output('i32', s.tokens * quads, s.tokens * quads * 4);
+  const scales = ctx.output('f32', s.tokens * blocks, s.tokens * blocks * 4);
+  const wg = ctx.caps.workgroupSize;
+  const pipeline = ctx.pipelines.get(`quantizeActivations|${plan.kind}|${plan.block}`, () =>
+    wgsl('kernels/quantize-activations.wgsl', { WG: wg, KIND: plan.kind, ACT_BLOCK: plan.block }),
+  );
+  ctx.dispatch(pipeline, Uint32Array.of(s.tokens, s.width, xOffset), [ctx.whole(codes), ctx.whole(scales), x], Math.ceil((s.tokens * blocks) / wg));
+  return [codes, scales];
 }
 
 function roundActivations(ctx: KernelContext, plan: ActivationPlan, s: Shape, x: GPUBufferBinding, xOffset: number): GpuBuffer {

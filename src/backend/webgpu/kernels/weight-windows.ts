@@ -2,7 +2,7 @@
 // aligned binding of the buffer plus the byte shift to its first row, and kernels get one dispatch
 // per window.
 import type { Capabilities } from '../capabilities';
-import { byteWindow } from '../gpu-buffer';
+import { byteWindow, type GpuBuffer } from '../gpu-buffer';
 
 export interface RowWindow {
   binding: GPUBufferBinding;
@@ -13,7 +13,7 @@ export interface RowWindow {
 }
 
 /** Windows covering rows [0, rows) of `rowBytes` each, starting `baseByte` into `buffer`. */
-export function rowWindows(buffer: GPUBuffer, baseByte: number, rows: number, rowBytes: number, caps: Capabilities): RowWindow[] {
+export function rowWindows(buffer: GpuBuffer, baseByte: number, rows: number, rowBytes: number, caps: Capabilities): RowWindow[] {
   const whole = byteWindow(buffer, baseByte, baseByte + rows * rowBytes, caps.storageAlign, caps.maxBindingBytes);
   if (whole) return [{ binding: whole.binding, shift: whole.shift, firstRow: 0, rows }];
   // An aligned window may start up to storageAlign - 1 bytes before its first row.

@@ -1,0 +1,87 @@
+// Q4_0 weights x Q8_0 activations, rounding as ggml's repacked q4_0_8x8 kernels
+// (ggml-cpu/arch/x86/repack.cpp gemv/gemm_q4_b32_8x8_q8_0), as linearQ4_0 in ops/ggml-dot.ts:
+// per 32-value block the exact integer dot (q4 - 8) . q8, fused-added times f32(d_w * d_x) into one
+// float32 accumulator per output. Four weight rows at a time: their integer dots share the
+// activation loads, and their float accumulations run in two float64x2 vectors (fma_lanes).
+//
+// Q4_0 block (ggml-common.h block_q4_0, 18 bytes): f16 d, then 16 bytes whose low nibbles are
+// values 0..15 and high nibbles values 16..31; value = (nibble - 8) * d.
+#include "common.h"
+
+#define Q4_0_BYTES 18
+
+/** The activation block widened to int16 once, for all the weight rows it meets. */
+typedef struct {
+  v128_t v[4];
+} act16;
+
+static inline act16 widen_activations(const int8_t* a) {
+  v128_t a0 = wasm_v128_load(a), a1 = wasm_v128_load(a + 16);
+  return (act16){ { wasm_i16x8_extend_low_i8x16(a0), wasm_i16x8_extend_high_i8x16(a0), wasm_i16x8_extend_low_i8x16(a1), wasm_i16x8_extend_high_i8x16(a1) } };
+}
+
+/** Four int32 partial sums of (q4 - 8) . a over one block. */
+static inline v128_t q4_0_dot(const uint8_t* block, const act16* a) {
+  v128_t packed = wasm_v128_load(block + 2);
+  v128_t eight = wasm_i8x16_splat(8);
+  v128_t lo = wasm_i8x16_sub(wasm_v128_and(packed, wasm_i8x16_splat(0x0f)), eight);
+  // a 16-bit shift (V8 emulates byte shifts), the bits crossing from the neighbouring byte masked off
+  v128_t hi = wasm_i8x16_sub(wasm_v128_and(wasm_u16x8_shr(packed, 4), wasm_i8x16_splat(0x0f)), eight);
+  return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), a->v[0]), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), a->v[1])),
+                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), a->v[2]), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), a->v[3])));
+}
+
+static int q4_0_dot_scalar(const uint8_t* block, const int8_t* a) {
+  int s = 0;
+  for (int j = 0; j < 16; j++) s += ((block[2 + j] & 15) - 8) * a[j] + ((block[2 + j] >> 4) - 8) * a[j + 16];
+  return s;
+}
+
+/** One output row (the rows left over from groups of four). */
+static float q4_0_row_exact(const uint8_t* w, int nb, const int8_t* aq, const float* ad) {
+  float acc = 0;
+  for (int b = 0; b < nb; b++) {
+    float dd = f16_at(w + b * Q4_0_BYTES) * ad[b];
+    acc = fma32_exact_product((double)q4_0_dot_scalar(w + b * Q4_0_BYTES, aq + 32 * b) * dd, acc);
+  }
+  return acc;
+}
+
+EXPORT void linear_q4_0_q8_0(const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight, int out_features,
+                             float* out, int ith, int nth) {
+  int nb = width / 32, first, end;
+  size_t row_bytes = (size_t)nb * Q4_0_BYTES;
+  thread_rows(out_features, 4, ith, nth, &first, &end);
+  int o = first;
+  for (; o + 4 <= end; o += 4) {
+    const uint8_t* w0 = weight + o * row_bytes;
+    const uint8_t* w1 = w0 + row_bytes;
+    const uint8_t* w2 = w1 + row_bytes;
+    const uint8_t* w3 = w2 + row_bytes;
+    for (int r = 0; r < rows; r++) {
+      const int8_t* a = aq + (size_t)r * width;
+      const float* d = ad + (size_t)r * nb;
+      v128_t acc01 = wasm_f64x2_splat(0), acc23 = wasm_f64x2_splat(0);
+      for (int b = 0; b < nb; b++) {
+        act16 a16 = widen_activations(a + 32 * b);
+        size_t at = (size_t)b * Q4_0_BYTES;
+        v128_t isum = hsum4_i32(q4_0_dot(w0 + at, &a16), q4_0_dot(w1 + at, &a16), q4_0_dot(w2 + at, &a16), q4_0_dot(w3 + at, &a16));
+        v128_t dw = f16x4_to_f32(w0 + at, w1 + at, w2 + at, w3 + at);
+        v128_t dd = wasm_f32x4_mul(dw, wasm_f32x4_splat(d[b]));
+        v128_t p01 = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(isum), wasm_f64x2_promote_low_f32x4(dd));
+        v128_t p23 = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(isum, isum, 2, 3, 2, 3)),
+                                    wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(dd, dd, 2, 3, 2, 3)));
+        acc01 = fma_lanes(p01, acc01);
+        acc23 = fma_lanes(p23, acc23);
+      }
+      float* y = out + (size_t)r * out_features + o;
+      y[0] = (float)wasm_f64x2_extract_lane(acc01, 0);
+      y[1] = (float)wasm_f64x2_extract_lane(acc01, 1);
+      y[2] = (float)wasm_f64x2_extract_lane(acc23, 0);
+      y[3] = (float)wasm_f64x2_extract_lane(acc23, 1);
+    }
+  }
+  for (; o < end; o++) {
+    for (int r = 0; r < rows; r++) out[(size_t)r * out_features + o] = q4_0_row_exact(weight + o * row_bytes, nb, aq + (size_t)r * width, ad + (size_t)r * nb);
+  }
+}

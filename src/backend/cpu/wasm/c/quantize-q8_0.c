@@ -1,0 +1,54 @@
+// Activation rows to Q8_0 as ggml's x86 quantize_row_q8_0 does (ggml-cpu/arch/x86/quants.c), as
+// quantizeQ8_0 in ops/ggml-dot.ts: per 32 values d = f16(amax / 127), codes = round-half-even of
+// x * (127 / amax). Stored unpacked for SIMD loads: codes [rows * width], d as float [rows * width / 32].
+// And to Q8_1 as x86 quantize_row_q8_1 does, as quantizeQ8_1 there: Q8_0's codes and d, and
+// s = f16(f32(amax / 127) * the sum of the codes).
+#include "common.h"
+
+/** A block of 32 values: its codes in q (as int32) and the largest |x|. */
+static inline float q8_0_block(const float* v, v128_t q[8]) {
+  v128_t m = wasm_f32x4_splat(0);
+  for (int i = 0; i < 32; i += 4) m = wasm_f32x4_max(m, wasm_f32x4_abs(wasm_v128_load(v + i)));
+  float amax = wasm_f32x4_extract_lane(m, 0);
+  for (int l = 1; l < 4; l++) {
+    float e = l == 1 ? wasm_f32x4_extract_lane(m, 1) : l == 2 ? wasm_f32x4_extract_lane(m, 2) : wasm_f32x4_extract_lane(m, 3);
+    if (e > amax) amax = e;
+  }
+  v128_t id = wasm_f32x4_splat(amax != 0 ? 127.0f / amax : 0.0f);
+  for (int i = 0; i < 8; i++) q[i] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(v + 4 * i), id)));
+  return amax;
+}
+
+EXPORT void quantize_q8_0(const float* x, int rows, int width, int8_t* codes, float* scales, int ith, int nth) {
+  int nb = width / 32, first, end;
+  thread_rows(rows * nb, 1, ith, nth, &first, &end);
+  for (int b = first; b < end; b++) {
+    v128_t q[8];
+    float amax = q8_0_block(x + 32 * b, q);
+    scales[b] = F16_TO_F32[f32_to_f16(amax / 127.0f)];
+    v128_t lo = wasm_i16x8_narrow_i32x4(q[0], q[1]), hi = wasm_i16x8_narrow_i32x4(q[2], q[3]);
+    wasm_v128_store(codes + 32 * b, wasm_i8x16_narrow_i16x8(lo, hi));
+    lo = wasm_i16x8_narrow_i32x4(q[4], q[5]);
+    hi = wasm_i16x8_narrow_i32x4(q[6], q[7]);
+    wasm_v128_store(codes + 32 * b + 16, wasm_i8x16_narrow_i16x8(lo, hi));
+  }
+}
+
+/**
+ * Q8_1 for the Qx_1 kernels (c/linear-qx_1.c): codes as int16 [rows * width], which they multiply
+ * with i32x4.dot_i16x8; per 32 values d and s as floats, [d, s] [rows * width / 32].
+ */
+EXPORT void quantize_q8_1(const float* x, int rows, int width, int16_t* codes, float* scales, int ith, int nth) {
+  int nb = width / 32, first, end;
+  thread_rows(rows * nb, 1, ith, nth, &first, &end);
+  for (int b = first; b < end; b++) {
+    v128_t q[8];
+    float d = q8_0_block(x + 32 * b, q) / 127.0f;
+    v128_t sum = wasm_i32x4_splat(0);
+    for (int i = 0; i < 8; i++) sum = wasm_i32x4_add(sum, q[i]);
+    for (int i = 0; i < 4; i++) wasm_v128_store(codes + 32 * b + 8 * i, wasm_i16x8_narrow_i32x4(q[2 * i], q[2 * i + 1]));
+    int total = wasm_i32x4_extract_lane(sum, 0) + wasm_i32x4_extract_lane(sum, 1) + wasm_i32x4_extract_lane(sum, 2) + wasm_i32x4_extract_lane(sum, 3);
+    scales[2 * b] = F16_TO_F32[f32_to_f16(d)];
+    scales[2 * b + 1] = F16_TO_F32[f32_to_f16(d * (float)total)];
+  }
+}

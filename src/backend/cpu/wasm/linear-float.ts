@@ -1,0 +1,84 @@
+// `linear` (y = x Wᵀ) on the WASM fast path where the activations stay float32:
+// - the float numeric mode (activationType null), every weight type (c/linear-float.c): within
+//   10 u sum |d code x| of the reference's float64 sum, u = 2^-24 (float32 partial sums per
+//   32-value group, float64 across groups; test/cpu-wasm-float.test.ts);
+// - the llama.cpp mode for f32 and f16 weights (c/linear-float-ggml.c): the same float32 bits as
+//   GGML_LINEAR.F32 / .F16 in ops/ggml-dot.ts.
+// Returns false where neither applies; the caller then runs the reference kernel.
+import type { View } from '../../../tensor/view';
+import { materialize, type CpuBuffer } from '../buffer';
+import { GGML_LANES } from '../ops/ggml-float';
+import type { WasmRuntime } from './runtime';
+
+/** Weight dtype -> its number in c/float-codes.h, values per block, and whether it has offsets (needs activation sums). */
+const FLOAT_KERNELS: Record<string, { code: number; blockSize: number; offsets: boolean }> = {
+  f32: { code: 0, blockSize: 1, offsets: false },
+  F16: { code: 1, blockSize: 1, offsets: false },
+  BF16: { code: 2, blockSize: 1, offsets: false },
+  Q4_0: { code: 3, blockSize: 32, offsets: false },
+  Q4_1: { code: 4, blockSize: 32, offsets: true },
+  Q5_0: { code: 5, blockSize: 32, offsets: false },
+  Q5_1: { code: 6, blockSize: 32, offsets: true },
+  Q8_0: { code: 7, blockSize: 32, offsets: false },
+  Q2_K: { code: 8, blockSize: 256, offsets: true },
+  Q3_K: { code: 9, blockSize: 256, offsets: false },
+  Q4_K: { code: 10, blockSize: 256, offsets: true },
+  Q5_K: { code: 11, blockSize: 256, offsets: true },
+  Q6_K: { code: 12, blockSize: 256, offsets: false },
+  IQ4_NL: { code: 13, blockSize: 32, offsets: false },
+  IQ4_XS: { code: 14, blockSize: 256, offsets: false },
+};
+
+/** The llama.cpp mode's activation type for f32 / f16 weights (model/llama.ts ACTIVATION_TYPE). */
+const GGML_ACTIVATION: Record<string, string> = { f32: 'F32', F16: 'F16' };
+
+export function linearFloatWasm(
+  rt: WasmRuntime,
+  x: { buffer: CpuBuffer; view: View },
+  w: { buffer: CpuBuffer; view: View },
+  activationType: string | null,
+  out: CpuBuffer,
+): boolean {
+  const dtype = w.buffer.dtype;
+  const k = FLOAT_KERNELS[dtype];
+  const ggml = activationType !== null;
+  if (!k || (ggml && GGML_ACTIVATION[dtype] !== activationType)) return false;
+  const [outFeatures, width] = w.view.shape;
+  if (width % k.blockSize !== 0 || w.buffer.heapOffset === null || out.heapOffset === null || !w.view.isContiguous()) return false;
+  const heap = rt.heap;
+  const rows = x.view.size / width;
+  const temps: [number, number][] = [];
+  const temp = (bytes: number) => {
+    const offset = heap.allocate(bytes);
+    temps.push([offset, bytes]);
+    return offset;
+  };
+  try {
+    let xOffset: number;
+    if (x.buffer.heapOffset !== null && x.view.isContiguous()) xOffset = x.buffer.heapOffset;
+    else {
+      xOffset = temp(4 * x.view.size);
+      heap.f32(xOffset, x.view.size).set(materialize(x.buffer.data as Float32Array, x.view));
+    }
+    const work = rows * width * outFeatures;
+    if (ggml) {
+      const f16 = dtype === 'F16';
+      if (f16) {
+        const rounded = temp(4 * rows * width);
+        rt.run('round_to_f16', [xOffset, rows * width, rounded], rows * width);
+        xOffset = rounded;
+      }
+      rt.run('linear_float_ggml', [f16 ? 1 : 0, xOffset, rows, width, w.buffer.heapOffset, outFeatures, out.heapOffset, GGML_LANES], work);
+      return true;
+    }
+    let sums = 0;
+    if (k.offsets) {
+      sums = temp(8 * (rows * width) / 16);
+      rt.run('activation_sums16', [xOffset, (rows * width) / 16, sums], rows * width);
+    }
+    rt.run('linear_float', [k.code, xOffset, sums, rows, width, w.buffer.heapOffset, outFeatures, out.heapOffset], work);
+    return true;
+  } finally {
+    for (const [offset, bytes] of temps) heap.release(offset, bytes);
+  }
+}

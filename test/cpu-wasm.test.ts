@@ -1,0 +1,201 @@
+// The CPU backend's WASM SIMD fast path: its heap allocator, and its kernels against the
+// TypeScript reference kernels (ops/ggml-dot.ts), which reproduce llama.cpp's rounding — the fast
+// path must give the same float32 bits, on any number of threads.
+import assert from 'node:assert/strict';
+import { CpuBackend } from '../src/backend/cpu';
+import { WasmHeap, HeapExhausted } from '../src/backend/cpu/wasm/heap';
+import { Tensor, type Backend } from '../src/tensor';
+import { typeByName } from '../src/quant/types';
+import { LlamaModel } from '../src/model/llama';
+import { modelPath } from './helpers/references';
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
+}
+
+/** Weights of `type` from values with the spread of trained weights, plus an all-zero row block. */
+function quantizedWeight(type: string, out: number, width: number, seed: number): Uint8Array {
+  const t = typeByName(type)!;
+  const next = random(seed);
+  const values = new Float32Array(out * width).map((_, i) => (i < 64 ? 0 : next() * (i % 7 === 0 ? 2 : 0.1)));
+  const bytes = new Uint8Array((out * width / t.blockSize) * t.typeSize);
+  t.codec!.quantize(values, bytes);
+  return bytes;
+}
+
+function bitsEqual(actual: Float32Array, expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) assert.fail(`${what}: element ${i} is ${actual[i]} on the fast path, ${expected[i]} on the reference kernels`);
+  }
+}
+
+describe('CPU fast path: WASM heap', () => {
+  it('aligns to 64 bytes, reuses freed ranges, merges neighbours and lowers the top', () => {
+    const heap = new WasmHeap(1000, 1);
+    const a = heap.allocate(10);
+    const b = heap.allocate(100);
+    const c = heap.allocate(64);
+    assert.equal(a, 1024);
+    assert.equal(b, a + 64);
+    assert.equal(c, b + 128);
+    assert.equal(heap.held, 256);
+    heap.release(a, 10);
+    assert.equal(heap.allocate(50), a, 'a freed range of the right size is reused');
+    heap.release(a, 50);
+    heap.release(b, 100);
+    assert.equal(heap.allocate(190), a, 'two freed neighbours merge into one range');
+    heap.release(a, 190);
+    heap.release(c, 64);
+    assert.equal(heap.held, 0);
+    assert.equal(heap.allocate(1), 1024, 'freeing everything lowers the top to the heap base');
+  });
+
+  it('grows the memory as needed and refuses what wasm32 cannot address, naming the sizes', () => {
+    const heap = new WasmHeap(0, 1);
+    const big = heap.allocate(3 * 65536);
+    assert.ok(heap.memory.buffer.byteLength >= big + 3 * 65536);
+    assert.throws(() => heap.allocate(2 ** 32), (e: unknown) => e instanceof HeapExhausted && e.requested === 2 ** 32 && e.held === 3 * 65536);
+  });
+});
+
+describe('CPU fast path: linear in the llama.cpp numeric mode equals the reference kernels bit for bit', () => {
+  const reference = new CpuBackend({ kernels: 'reference' });
+  // Kernels with less than 2^19 multiply-adds run on one thread (runtime.ts): cases meant to test
+  // the split across threads are larger than that.
+  const cases: [type: string, rows: number, width: number, out: number][] = [
+    ['Q4_0', 1, 2048, 264], // rows % 8 == 0: ggml's repacked q4_0_8x8 rounding
+    ['Q4_0', 5, 256, 422], // rows % 8 != 0: vec_dot lanes; 422 = 105 groups of four + 2
+    ['Q8_0', 1, 2048, 264],
+    ['Q8_0', 7, 96, 33], // too little work to share: one thread
+    ['Q5_0', 3, 512, 344],
+    ['Q4_0', 130, 512, 16], // enough blocks that the activations are quantized on every thread
+    ['Q4_K', 1, 2048, 264], // repacked q4_K_8x8: gemv
+    ['Q4_K', 6, 512, 40], // gemm for rows 0..3, gemv for rows 4..5
+    ['Q4_K', 70, 256, 16], // Q8_K activations quantized on every thread
+    ['Q4_K', 2, 256, 36], // out % 8 != 0: no WASM kernel, the reference's float64 dot
+    ['Q6_K', 1, 2048, 264],
+    ['Q6_K', 5, 512, 38],
+    ['Q5_K', 1, 1024, 96],
+    ['Q5_K', 6, 256, 38],
+    ['Q3_K', 1, 1024, 96],
+    ['Q3_K', 5, 512, 38],
+    ['Q2_K', 1, 1024, 96], // on AVX-512 (ggml's repacked q2_K_8x8) as for Q4_K; on AVX2 vec_dot lanes
+    ['Q2_K', 6, 512, 40],
+    ['Q2_K', 3, 256, 38], // vec_dot lanes
+    ['Q4_1', 1, 2048, 96],
+    ['Q4_1', 5, 96, 38],
+    ['Q5_1', 1, 2048, 96],
+    ['Q5_1', 7, 160, 38],
+    ['Q5_1', 130, 128, 16],
+  ];
+  const activation = (type: string) => (type.endsWith('_K') ? 'Q8_K' : type.endsWith('_1') ? 'Q8_1' : 'Q8_0');
+  for (const threads of [1, 2, 3]) {
+    const fast = new CpuBackend({ kernels: 'wasm', threads });
+    for (const [type, rows, width, out] of cases) {
+      it(`${type}: ${rows} x ${width} by ${out} x ${width}, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+        const weight = quantizedWeight(type, out, width, rows * 31 + out);
+        const next = random(width + out);
+        // the first 256 values zero: an all-zero activation block
+        const x = new Float32Array(rows * width).map((_, i) => (i < 256 ? 0 : next() * (i % 97 === 0 ? 40 : 3)));
+        const run = (b: Backend) => Tensor.from(x, [rows, width], { backend: b }).linear(Tensor.fromBlocks(weight, type, [out, width], { backend: b }), { activationType: activation(type) }).data();
+        bitsEqual((await run(fast)) as Float32Array, (await run(reference)) as Float32Array, `${type} linear`);
+      });
+    }
+  }
+
+  it('reads activations through a view (transposed input copied into the heap)', async () => {
+    const fast = new CpuBackend({ kernels: 'wasm', threads: 2 });
+    const [rows, width, out] = [3, 64, 16];
+    const weight = quantizedWeight('Q4_0', out, width, 5);
+    const next = random(9);
+    const xT = new Float32Array(rows * width).map(() => next());
+    const run = (b: Backend) => Tensor.from(xT, [width, rows], { backend: b }).transpose(0, 1).linear(Tensor.fromBlocks(weight, 'Q4_0', [out, width], { backend: b }), { activationType: 'Q8_0' }).data();
+    bitsEqual((await run(fast)) as Float32Array, (await run(reference)) as Float32Array, 'transposed input');
+  });
+
+  for (const suffix of ['q4_0', 'q8_0', 'q5_0', 'f16', 'q4_k_m', 'q6_k', 'q5_k_m', 'q3_k_m', 'q2_k', 'q4_1', 'q5_1']) {
+    it(`manllama ${suffix}: a prompt's logits and then three cached decode steps' are the same bits on both`, async function () {
+      this.timeout(120_000);
+      const tokens = Array.from({ length: 24 }, (_, i) => (i * 37 + 5) % 2048);
+      const logits = async (backend: Backend) => {
+        const model = await LlamaModel.load(modelPath(suffix), { backend });
+        const cache = model.newCache();
+        const steps = [(await (await model.runWithHooks(tokens, {}, { mode: 'llama.cpp', cache })).data()) as Float32Array];
+        for (const next of [7, 1100, 42]) steps.push((await (await model.runWithHooks([next], {}, { mode: 'llama.cpp', cache })).data()) as Float32Array);
+        return steps;
+      };
+      const [fast, slow] = [await logits(new CpuBackend({ kernels: 'wasm', threads: 2 })), await logits(reference)];
+      fast.forEach((f, i) => bitsEqual(f, slow[i], `${suffix} logits, ${i === 0 ? 'prompt' : `decode step ${i}`}`));
+    });
+  }
+});
+
+describe('CPU fast path: the attention ops of the llama.cpp numeric mode equal the reference kernels bit for bit', () => {
+  const reference = new CpuBackend({ kernels: 'reference' });
+  const fast = new CpuBackend({ kernels: 'wasm', threads: 2 });
+  /** Values of f16 precision (as the KV cache and rounded q hold), over a wide range. */
+  const f16Values = (count: number, seed: number) => {
+    const next = random(seed);
+    return Tensor.from(new Float32Array(count).map(() => next() * 6), [count]).roundF16();
+  };
+
+  // [kv heads, group, rows (T), head dim, keys (Tk), innerPad]: one row takes ggml_vec_dot_f16, several tinyBLAS.
+  const shapes: [number, number, number, number, number, number][] = [
+    [4, 8, 1, 64, 300, 256],
+    [2, 3, 5, 48, 37, 256],
+    [1, 2, 7, 40, 9, 1],
+    [3, 1, 1, 24, 300, 1],
+  ];
+  for (const [KV, G, T, D, Tk, innerPad] of shapes) {
+    it(`q·Kᵀ, softmax and P·V: ${KV} KV heads x ${G}, ${T} rows, head dim ${D}, ${Tk} keys, inner pad ${innerPad}`, async () => {
+      const run = async (backend: Backend) => {
+        const q = Tensor.from(await f16Values(KV * G * T * D, KV * 7 + T).data(), [KV, G * T, D], { backend });
+        const kCache = Tensor.from(await f16Values(Tk * KV * D, Tk).data(), [Tk, KV, D], { backend });
+        const vCache = Tensor.from(await f16Values(Tk * KV * D, Tk + 1).data(), [Tk, KV, D], { backend });
+        const kByKv = kCache.permute(1, 0, 2);
+        const scores = q.matmul(kByKv.transpose(-1, -2), { ggml: { innerPad: 1 } }).reshape(KV * G, T, Tk);
+        const pattern = scores.softmax({ scale: 0.125, causalOffset: Tk - T, ggml: true }).roundF16();
+        const vByKv = vCache.permute(1, 0, 2).reshape(KV, 1, Tk, D);
+        const z = pattern.reshape(KV, G, T, Tk).matmul(vByKv, { ggml: { innerPad } });
+        return [(await scores.data()) as Float32Array, (await pattern.data()) as Float32Array, (await z.data()) as Float32Array];
+      };
+      const [f, r] = [await run(fast), await run(reference)];
+      ['q·Kᵀ', 'softmax', 'P·V'].forEach((what, i) => bitsEqual(f[i], r[i], what));
+    });
+  }
+});
+
+describe('CPU backend: choosing the kernels', () => {
+  const saved = process.env.LLAMASCOPE_CPU_KERNELS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.LLAMASCOPE_CPU_KERNELS;
+    else process.env.LLAMASCOPE_CPU_KERNELS = saved;
+  });
+
+  it('describes itself, follows LLAMASCOPE_CPU_KERNELS, and rejects unknown values', () => {
+    assert.equal(new CpuBackend({ kernels: 'wasm', threads: 2 }).description, 'cpu (WASM SIMD, 2 threads)');
+    process.env.LLAMASCOPE_CPU_KERNELS = 'reference';
+    assert.equal(new CpuBackend().description, 'cpu (TypeScript reference kernels)');
+    process.env.LLAMASCOPE_CPU_KERNELS = 'simd';
+    assert.throws(() => new CpuBackend(), /LLAMASCOPE_CPU_KERNELS=simd is not one of wasm, reference/);
+  });
+});
+
+describe('CPU fast path: memory', () => {
+  it('buffers nobody frees go back to the heap once the garbage collector takes them', async function () {
+    this.timeout(60_000);
+    const backend = new CpuBackend({ kernels: 'wasm', threads: 1 });
+    const before = backend.wasm!.heap.held;
+    // 300 results of 16 MiB, each read and dropped: 4.7 GiB, more than wasm32 holds if none came back.
+    // (A WeakRef keeps its target alive until the current job ends, hence the await per step.)
+    for (let i = 0; i < 300; i++) await Tensor.zeros([4 << 20], { backend }).slice(0, 0, 1).data();
+    assert.ok(backend.wasm!.heap.held - before <= 600 << 20, `${backend.wasm!.heap.held - before} bytes still held`);
+  });
+});
