@@ -14,10 +14,14 @@ export { planTensorTypes, fileTypeNames, llamaFileType } from './model/file-type
 // The model layer, for notebooks: load a LLaMA GGUF, run it with hooks, step through it, generate; lazy tensors.
 export { LlamaModel, type Hooks, type HookEvent, type NumericMode, type ForwardOptions, type LlamaWeights } from './model/llama';
 export { Stepper } from './model/stepper';
-export { hookPoints, matchHooks, type HookPoint } from './model/hooks';
+export { LLAMA_CPP_BUILDS, hookOfLlamaCppNode, hookPoints, matchHooks, type HookPoint, type LlamaCppNode } from './model/hooks';
 export { generate, type GenerateOptions, type Generation } from './model/generate';
 export { Sampler, type SamplerOptions } from './model/sampler';
 export { KVCache } from './model/kv-cache';
 export { perplexity, type PerplexityOptions, type PerplexityResult } from './model/perplexity';
 export { readHParams, type LlamaHParams } from './model/hparams';
-export { Tensor, realize, type TensorData } from './tensor';
+export { Tensor, realize, scope, useBackend, TensorError, type TensorData, type BackendName } from './tensor';
+export { DeviceMemoryError } from './tensor/errors';
+export type { CpuOptions } from './backend/cpu';
+// Which x86 build of llama.cpp the llama.cpp numeric mode reproduces (AVX-512 or AVX2 lane widths).
+export { useGgmlSimd, GGML_SIMD, type GgmlSimd } from './backend/cpu/ops/ggml-float';

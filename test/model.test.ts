@@ -100,8 +100,14 @@ describe('LLaMA forward', function () {
       });
     }
 
-    // Open (issue 4): float mode keeps activations exact where llama.cpp quantizes them; measured
-    // 98.996% (2661 of 2688 positions), one position short of the issue's 99%. Pending, not loosened.
+    // Open (issue 4). The acceptance asks float mode for top-1 agreement >= 99% without the margin
+    // condition it sets for llama.cpp mode. Measured: 2661 of 2688 positions (98.996%) pooled; per
+    // file from 123/128 (q5_k_m) to 128/128. Float mode keeps activations exact where llama.cpp
+    // quantizes them, which moves logits by up to 0.08-0.21 on quantized files (max |Δlogit|), so a
+    // position flips where llama.cpp's own top-1/top-2 margin is within that: the 27 disagreements
+    // have margins from 4.5e-4 to 7.1e-2, 15 of them below 0.01. Only over positions with a margin
+    // above 0.01 would it reach 99% pooled (2636 of 2648, 99.55%; still 3 misses in q5_k_m's 128),
+    // and the issue does not state that criterion for float mode. Pending, not loosened.
     it.skip('float mode: top-1 agrees with llama.cpp at ≥ 99% of all those positions', function () {
       if (floatTotals.positions === 0) this.skip();
       const share = floatTotals.same / floatTotals.positions;
@@ -186,10 +192,12 @@ describe('LLaMA forward', function () {
   });
 
   describe('hooks', () => {
-    it('names every llama.cpp alias as llama-eval-callback prints it', () => {
+    it("names every llama.cpp alias of the references' build (name and op) as llama-eval-callback prints it", () => {
       const dump = fs.readFileSync(path.join(REFERENCES_DIR, 'eval-callback-f32.txt'), 'utf8');
-      const printed = new Set([...dump.matchAll(/^ggml_debug:\s+(.+?) = \(/gm)].map((m) => m[1]));
-      for (const h of hookPoints(6)) if (h.llamaCpp) assert.ok(printed.has(h.llamaCpp), `${h.name} -> ${h.llamaCpp}`);
+      const printed = new Set([...dump.matchAll(/^ggml_debug:\s+(.+?) = \(\w+\)\s+(\w+)\(/gm)].map((m) => `${m[1]} ${m[2]}`));
+      for (const h of hookPoints(6)) {
+        for (const n of h.llamaCppNodes) if (n.builds !== 'newer') assert.ok(printed.has(`${n.name} ${n.op}`), `${h.name} -> ${n.name} ${n.op}`);
+      }
       assert.deepEqual(matchHooks(hookPoints(6).map((h) => h.name), 'blocks.*.attn.hook_pattern').length, 6);
     });
 

@@ -2,11 +2,12 @@
 // hook captured, align each node of a llama-eval-callback dump with the hook point of the same
 // value (hooks.ts carries llama.cpp's node names), and compare node by node.
 //
-// Three details of the dump: Qcur-N / Kcur-N are printed after the MUL_MAT and again after the ROPE;
-// kq-N and kq_soft_max_ext-N have their key dimension padded (the KV cache length, rounded up); and
-// llama.cpp may keep only the last token after the attention of the last block.
+// Nodes are matched by name and op (hooks.ts knows the names of older and newer llama.cpp builds;
+// Qcur-N / Kcur-N are printed after the MUL_MAT and again after the ROPE). Two more details of the
+// dump: the attention scores and pattern have their key dimension padded (the KV cache length,
+// rounded up); and llama.cpp may keep only the last token after the attention of the last block.
 import type { Hooks, LlamaModel, NumericMode } from '../model/llama';
-import { hookPoints } from '../model/hooks';
+import { hookOfLlamaCppNode, hookPoints } from '../model/hooks';
 import { realize } from '../tensor';
 import { compareDump, type CompareOptions, type DumpComparison, type EvalCallbackDump, type EvalCallbackNode } from './eval-callback';
 
@@ -21,12 +22,10 @@ export async function compareWithDump(
   tokens: readonly number[],
   options: { mode?: NumericMode; hooks?: Hooks } & Partial<CompareOptions> = {},
 ): Promise<ModelComparison> {
-  const hookFor = new Map<string, string>();
-  for (const h of hookPoints(model.hparams.blockCount)) {
-    if (h.llamaCpp) hookFor.set(h.llamaCpp + (h.name.includes('.hook_rot_') ? '@ROPE' : ''), h.name);
-  }
+  const points = hookPoints(model.hparams.blockCount);
+  const hookFor = hookOfLlamaCppNode(points);
   const { cache } = await model.runWithCache(tokens, { mode: options.mode });
-  const names = [...new Set(hookFor.values())];
+  const names = points.filter((h) => h.llamaCppNodes.length > 0).map((h) => h.name);
   const values = new Map<string, Float32Array>();
   if (options.hooks) {
     const patched = new Map<string, import('../tensor').Tensor>();
@@ -45,9 +44,9 @@ export async function compareWithDump(
   }
   const hookOf = new Map<number, string>();
   const result = compareDump(dump, (node) => {
-    const hook = hookFor.get(node.name + (node.op === 'ROPE' ? '@ROPE' : ''));
+    const hook = hookFor(node.name, node.op);
     const data = hook ? values.get(hook) : undefined;
-    const laidOut = data && layOut(node, data);
+    const laidOut = data && layOut(node, hook!, data);
     if (laidOut) hookOf.set(node.position, hook!);
     return laidOut;
   }, options);
@@ -55,11 +54,11 @@ export async function compareWithDump(
 }
 
 /** Our values for a node in the dump's layout (innermost dimension first), or undefined. */
-function layOut(node: EvalCallbackNode, data: Float32Array): Float32Array | undefined {
+function layOut(node: EvalCallbackNode, hook: string, data: Float32Array): Float32Array | undefined {
   const size = node.shape.reduce((a, b) => a * b, 1);
   if (data.length === size) return data;
   const [keys, queries, heads] = node.shape;
-  if (/^kq(_soft_max_ext)?-\d+$/.test(node.name) && data.length === heads * queries * queries) {
+  if (/\.attn\.hook_(attn_scores|pattern)$/.test(hook) && data.length === heads * queries * queries) {
     const padded = new Float32Array(size); // ours: [heads, queries, queries]; the dump pads keys
     for (let r = 0; r < heads * queries; r++) padded.set(data.subarray(r * queries, (r + 1) * queries), r * keys);
     return padded;

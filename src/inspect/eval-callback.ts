@@ -13,6 +13,9 @@
 // Dimensions are innermost first, as in GGUF; each i3 slice is followed by a `sum =` line.
 
 import * as fs from 'node:fs';
+import { ErrorTally, type ElementDivergence } from './error-tally';
+
+export type { ElementDivergence };
 
 /** Index of one printed value: [i0, i1, i2, i3], innermost first. */
 export type NodeIndex = [number, number, number, number];
@@ -281,17 +284,6 @@ export interface CompareOptions {
   relTolerance?: number;
 }
 
-export interface ElementDivergence {
-  index: NodeIndex;
-  /** Position in the contiguous array (see flatIndex). */
-  flatIndex: number;
-  expected: number;
-  actual: number;
-  absError: number;
-  /** absError / |expected|, with |expected| floored at the print resolution 0.0001. */
-  relativeError: number;
-}
-
 export interface SumComparison {
   covers: SumCoverage;
   /** The dump's last sum line. */
@@ -333,32 +325,17 @@ export function compareNode(node: EvalCallbackNode, actual: Float32Array, option
   const relTolerance = options.relTolerance ?? 1e-3;
   const allowed = (expected: number) => PRINT_RESOLUTION / 2 + absTolerance + relTolerance * Math.abs(expected);
 
-  let maxAbsError = 0, errorSq = 0, expectedSq = 0, divergentCount = 0;
-  let firstDivergence: ElementDivergence | undefined;
+  const tally = new ErrorTally();
   for (const { index, value: expected } of node.printed) {
     const at = flatIndex(index, node.shape);
-    const value = actual[at];
-    const same = Object.is(value, expected) || (Number.isNaN(value) && Number.isNaN(expected));
-    const absError = same ? 0 : Math.abs(value - expected);
-    if (!same && !(absError <= allowed(expected))) {
-      divergentCount++;
-      firstDivergence ??= { index, flatIndex: at, expected, actual: value, absError, relativeError: absError / Math.max(Math.abs(expected), PRINT_RESOLUTION) };
-    }
-    if (Number.isFinite(absError)) {
-      maxAbsError = Math.max(maxAbsError, absError);
-      errorSq += absError * absError;
-    } else {
-      maxAbsError = Infinity; // a NaN or infinity where the other side has none
-      errorSq = Infinity;
-    }
-    if (Number.isFinite(expected)) expectedSq += expected * expected;
+    tally.add(expected, actual[at], allowed(expected), Math.max(Math.abs(expected), PRINT_RESOLUTION), at, () => index);
   }
-  const relativeError = errorSq === 0 ? 0 : Math.sqrt(errorSq) / Math.sqrt(expectedSq);
   const sum = node.sums.length > 0 ? compareSums(node, actual, options.sumCovers, absTolerance, relTolerance) : undefined;
+  const { compared, maxAbsError, relativeError, firstDivergence, divergentCount } = tally;
   return {
     position: node.position,
     name: node.name,
-    compared: node.printed.length,
+    compared,
     maxAbsError,
     relativeError,
     firstDivergence,

@@ -30,3 +30,5 @@ export { doctor, formatDoctorReport, describeBlock, type DoctorReport, type Doct
 export { kvCheck, type KVCheckResult, type KVCheckCell, type KVCheckOptions } from './kv-check';
 export { logitLens, residualNorms, attentionPatterns, type LogitLens, type TopToken } from './lens';
 export { compareWithDump, type ModelComparison } from './compare';
+export { captureTrace, traceOf, traceTable, readTrace, type Trace, type TracedActivation, type TraceOptions } from './trace';
+export { compareTraces, compareRuns, type TraceComparison, type HookComparison, type TraceCompareOptions, type TraceSource, type ModelRun } from './trace-compare';

@@ -42,7 +42,11 @@ export function readHParams(file: GGUFFile): LlamaHParams {
   const headCount = num(archKey.headCount(arch));
   const headDim = embeddingLength / headCount;
   const tokens = file.get('tokenizer.ggml.tokens') as unknown[] | undefined;
-  const scalingType = file.get(archKey.ropeScalingType(arch));
+  // As llama.cpp reads them (load_hparams in src/llama-model.cpp, llama_context in
+  // src/llama-context.cpp): the scaling type defaults to linear, type "none" or factor 0 means no
+  // scaling, and the frequency scale is 1.0f/factor computed in float32 — ggml's RoPE multiplies
+  // every angle by that float32 value, so a float64 1/factor moves angles by an ulp.
+  const scalingType = file.get(archKey.ropeScalingType(arch)) ?? 'linear';
   const scalingFactor = num(archKey.ropeScalingFactor(arch), 1);
   const hp: LlamaHParams = {
     arch,
@@ -57,12 +61,12 @@ export function readHParams(file: GGUFFile): LlamaHParams {
     rmsEpsilon: num(archKey.rmsEpsilon(arch)),
     ropeDims: num(archKey.ropeDimensionCount(arch), headDim),
     ropeFreqBase: num(archKey.ropeFreqBase(arch), 10000),
-    ropeFreqScale: scalingType === undefined || scalingType === 'none' || scalingFactor === 0 ? 1 : 1 / scalingFactor,
+    ropeFreqScale: scalingType === 'none' || scalingFactor === 0 ? 1 : Math.fround(1 / scalingFactor),
   };
   if (!Number.isInteger(headDim) || headCount % hp.headCountKV !== 0) {
     throw new Error(`${file.path}: ${headCount} heads do not divide width ${embeddingLength} or are not a multiple of ${hp.headCountKV} KV heads`);
   }
-  if (scalingType !== undefined && scalingType !== 'none' && scalingType !== 'linear') {
+  if (scalingType !== 'none' && scalingType !== 'linear') {
     throw new Error(`${file.path}: rope scaling '${String(scalingType)}' is not supported; llamascope supports none and linear`);
   }
   return hp;

@@ -15,6 +15,8 @@ export interface LlamaShape {
   /** Training context length (llama.context_length). */
   nCtx: number;
   ropeFreqBase: number;
+  /** Linear RoPE scaling (llama.rope.scaling.type "linear"): positions are divided by this factor. Absent: no scaling. */
+  ropeLinearScaling?: number;
   rmsNormEps: number;
   /** No output.weight: llama.cpp then uses token_embd as the output projection. */
   tiedOutput: boolean;
@@ -50,5 +52,8 @@ export function checkShape(shape: LlamaShape): void {
   if ((shape.nEmbd / shape.nHead) % 2 !== 0) throw new Error(`model shape: head dimension ${shape.nEmbd / shape.nHead} must be even for RoPE`);
   if (shape.nHead % shape.nHeadKV !== 0) throw new Error(`model shape: nHead ${shape.nHead} is not a multiple of nHeadKV ${shape.nHeadKV}`);
   if (!(shape.ropeFreqBase > 0)) throw new Error(`model shape: ropeFreqBase must be positive, got ${shape.ropeFreqBase}`);
+  if (shape.ropeLinearScaling !== undefined && !(shape.ropeLinearScaling > 0 && Number.isFinite(shape.ropeLinearScaling))) {
+    throw new Error(`model shape: ropeLinearScaling must be a positive number, got ${shape.ropeLinearScaling}`);
+  }
   if (!(shape.rmsNormEps > 0)) throw new Error(`model shape: rmsNormEps must be positive, got ${shape.rmsNormEps}`);
 }

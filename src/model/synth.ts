@@ -1,6 +1,6 @@
 // Random-weight LLaMA models of any shape, written straight to GGUF in a chosen type — for
 // benchmarks at real model sizes and for checking inference against llama.cpp on shapes no
-// shared model has (multi-head, tied output, odd vocabularies, other RoPE bases).
+// shared model has (multi-head, tied output, odd vocabularies, other RoPE bases, linear RoPE scaling).
 //
 // The file is what llama.cpp expects of a `llama` model: every llama.* hyperparameter, a
 // SentencePiece vocabulary (synth-vocab.ts), and the tensors under llama.cpp's names and shapes,
@@ -181,6 +181,12 @@ function modelMetadata(s: LlamaShape, name: string, seed: number, fileType: numb
     [archKey.ropeDimensionCount(arch), meta.u32(s.nEmbd / s.nHead)],
     [archKey.rmsEpsilon(arch), meta.f32(s.rmsNormEps)],
     [archKey.ropeFreqBase(arch), meta.f32(s.ropeFreqBase)],
+    ...(s.ropeLinearScaling === undefined
+      ? []
+      : ([
+          [archKey.ropeScalingType(arch), meta.str('linear')],
+          [archKey.ropeScalingFactor(arch), meta.f32(s.ropeLinearScaling)],
+        ] as [string, GGUFValue][])),
     [archKey.vocabSize(arch), meta.u32(s.nVocab)],
     [keys.KEY_TOKENIZER_MODEL, meta.str('llama')],
     [keys.KEY_TOKENIZER_PRE, meta.str('default')],
