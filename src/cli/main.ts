@@ -20,8 +20,9 @@ import { generate } from './generate';
 import { perplexity } from './perplexity';
 import { trace } from './trace';
 import { compare } from './compare';
+import { bench } from './bench';
 
-const COMMANDS: Record<string, Command> = { inspect, tensor, blocks, quantize, hexdump, tokenize, logits, generate, perplexity, trace, compare, synth, doctor, weights, scales, 'quant-error': quantErrorCommand, kernel };
+const COMMANDS: Record<string, Command> = { inspect, tensor, blocks, quantize, hexdump, tokenize, logits, generate, perplexity, trace, compare, bench, synth, doctor, weights, scales, 'quant-error': quantErrorCommand, kernel };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

@@ -2,11 +2,10 @@
 // embedding, of which a step reads one row (unless it doubles as the output projection). With the
 // measured memory bandwidth this turns tokens per second into GB/s and a share of what the memory
 // can deliver.
+import { openGGUF, type GGUFFile } from '../gguf';
 
-import { openGGUF } from '../src/gguf';
-
-export function weightBytesPerToken(modelPath: string): number {
-  const file = openGGUF(modelPath);
+export function weightBytesPerToken(source: string | GGUFFile): number {
+  const file = typeof source === 'string' ? openGGUF(source) : source;
   try {
     const tied = !file.tensors.some((t) => t.name === 'output.weight');
     let bytes = 0;
@@ -16,6 +15,6 @@ export function weightBytesPerToken(modelPath: string): number {
     }
     return bytes;
   } finally {
-    file.close();
+    if (typeof source === 'string') file.close();
   }
 }
