@@ -10,23 +10,26 @@ import { materialize, type CpuBuffer } from '../buffer';
 import { GGML_LANES } from '../ops/ggml-float';
 import type { WasmRuntime } from './runtime';
 
-/** Weight dtype -> its number in c/float-codes.h, values per block, and whether it has offsets (needs activation sums). */
-const FLOAT_KERNELS: Record<string, { code: number; blockSize: number; offsets: boolean }> = {
-  f32: { code: 0, blockSize: 1, offsets: false },
-  F16: { code: 1, blockSize: 1, offsets: false },
-  BF16: { code: 2, blockSize: 1, offsets: false },
-  Q4_0: { code: 3, blockSize: 32, offsets: false },
-  Q4_1: { code: 4, blockSize: 32, offsets: true },
-  Q5_0: { code: 5, blockSize: 32, offsets: false },
-  Q5_1: { code: 6, blockSize: 32, offsets: true },
-  Q8_0: { code: 7, blockSize: 32, offsets: false },
-  Q2_K: { code: 8, blockSize: 256, offsets: true },
-  Q3_K: { code: 9, blockSize: 256, offsets: false },
-  Q4_K: { code: 10, blockSize: 256, offsets: true },
-  Q5_K: { code: 11, blockSize: 256, offsets: true },
-  Q6_K: { code: 12, blockSize: 256, offsets: false },
-  IQ4_NL: { code: 13, blockSize: 32, offsets: false },
-  IQ4_XS: { code: 14, blockSize: 256, offsets: false },
+/**
+ * Weight dtype -> its number in c/float-codes.h, values per block, and values per offset (the
+ * activations' sums are taken over as many; 0: the type has no offsets).
+ */
+const FLOAT_KERNELS: Record<string, { code: number; blockSize: number; offsetValues: number }> = {
+  f32: { code: 0, blockSize: 1, offsetValues: 0 },
+  F16: { code: 1, blockSize: 1, offsetValues: 0 },
+  BF16: { code: 2, blockSize: 1, offsetValues: 0 },
+  Q4_0: { code: 3, blockSize: 32, offsetValues: 0 },
+  Q4_1: { code: 4, blockSize: 32, offsetValues: 32 },
+  Q5_0: { code: 5, blockSize: 32, offsetValues: 0 },
+  Q5_1: { code: 6, blockSize: 32, offsetValues: 32 },
+  Q8_0: { code: 7, blockSize: 32, offsetValues: 0 },
+  Q2_K: { code: 8, blockSize: 256, offsetValues: 16 },
+  Q3_K: { code: 9, blockSize: 256, offsetValues: 0 },
+  Q4_K: { code: 10, blockSize: 256, offsetValues: 32 },
+  Q5_K: { code: 11, blockSize: 256, offsetValues: 32 },
+  Q6_K: { code: 12, blockSize: 256, offsetValues: 0 },
+  IQ4_NL: { code: 13, blockSize: 32, offsetValues: 0 },
+  IQ4_XS: { code: 14, blockSize: 256, offsetValues: 0 },
 };
 
 /** The llama.cpp mode's activation type for f32 / f16 weights (model/llama.ts ACTIVATION_TYPE). */
@@ -72,9 +75,10 @@ export function linearFloatWasm(
       return true;
     }
     let sums = 0;
-    if (k.offsets) {
-      sums = temp(8 * (rows * width) / 16);
-      rt.run('activation_sums16', [xOffset, (rows * width) / 16, sums], rows * width);
+    if (k.offsetValues) {
+      const count = (rows * width) / k.offsetValues;
+      sums = temp(8 * count);
+      rt.run('activation_sums', [xOffset, count, k.offsetValues, sums], rows * width);
     }
     rt.run('linear_float', [k.code, xOffset, sums, rows, width, w.buffer.heapOffset, outFeatures, out.heapOffset], work);
     return true;

@@ -1,7 +1,7 @@
 // Weight blocks as the float numeric mode reads them (c/linear-float.c). Every quantized value is
 //   value = d * code + offset
 // with `code` an exact small integer, decoded in SIMD registers 32 values (a group) at a time as
-// four int16x8; `d` one float per block (its f16 scale); `offset` one float64 per 16 values, zero
+// four int16x8; `d` one float per block (its f16 scale); `offset` one float64 per 16 or 32 values, zero
 // for the types without a min. Codes are centred (q - 8 for four-bit codes, q - 16 for five-bit,
 // ...) with the centre moved into the offset, so that float32 sums of code * x stay about as
 // large as the sums of value * x they stand for; K-quant codes carry their integer sub-block scale
@@ -234,23 +234,63 @@ static inline __attribute__((always_inline)) void decode_group(int type, const u
   }
 }
 
-/**
- * The offsets of a block's values, one per 16 values (block_values / 16 of them), in float64 (exact:
- * f16 scales times small integers):
- *   Q4_1 / Q5_1  m + 8d / m + 16d (f16 d at 0, f16 m at 2)
- *   Q2_K         2 d sc_s - dmin m_s (scales[s]: sc low nibble, m high nibble; d at 80, dmin at 82)
- *   Q4_K / Q5_K  8 d sc_j - dmin m_j / 16 d sc_j - dmin m_j (d at 0, dmin at 2, scales_mins_k4)
- */
-static inline void block_offsets(int type, const uint8_t* block, double off[16]) {
-  if (type == W_Q4_1 || type == W_Q5_1) {
-    off[0] = off[1] = (double)f16_at(block + 2) + (type == W_Q4_1 ? 8 : 16) * (double)f16_at(block);
-  } else if (type == W_Q2_K) {
-    double d = f16_at(block + 80), dmin = f16_at(block + 82);
-    for (int s = 0; s < 16; s++) off[s] = 2 * d * (block[s] & 15) - dmin * (block[s] >> 4);
-  } else {
-    double d = f16_at(block), dmin = f16_at(block + 2), centre = type == W_Q4_K ? 8 : 16;
-    uint8_t sm[16];
-    wasm_v128_store(sm, scales_mins_k4(block + 4));
-    for (int j = 0; j < 8; j++) off[2 * j] = off[2 * j + 1] = centre * d * sm[j] - dmin * sm[8 + j];
+/** Values per offset: 16 for Q2_K, 32 for the others with offsets (activation_sums sums as many). */
+static inline int offset_values(int type) { return type == W_Q2_K ? 16 : 32; }
+
+/** The offset of a Q4_1 / Q5_1 block's values: m + 8d / m + 16d (f16 d at 0, f16 m at 2), exact in float64. */
+static inline double legacy_offset(int type, const uint8_t* block) {
+  return (double)f16_at(block + 2) + (type == W_Q4_1 ? 8 : 16) * (double)f16_at(block);
+}
+
+/** legacy_offset of four consecutive blocks, as two float64 pairs. */
+static inline void legacy_offsets4(int type, const uint8_t* first, v128_t off[2]) {
+  int bytes = block_bytes(type);
+  const uint8_t *b0 = first, *b1 = first + bytes, *b2 = first + 2 * bytes, *b3 = first + 3 * bytes;
+  v128_t d = f16x4_to_f32(b0, b1, b2, b3), m = f16x4_to_f32(b0 + 2, b1 + 2, b2 + 2, b3 + 2);
+  v128_t centre = wasm_f64x2_splat(type == W_Q4_1 ? 8 : 16);
+  off[0] = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(m), wasm_f64x2_mul(centre, wasm_f64x2_promote_low_f32x4(d)));
+  off[1] = wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(m, m, 2, 3, 2, 3)),
+                          wasm_f64x2_mul(centre, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(d, d, 2, 3, 2, 3))));
+}
+
+/** The first n (8 or 16) bytes of v, unsigned, as n / 2 float64 pairs. */
+static inline void bytes_to_f64(v128_t v, int n, v128_t* out) {
+  UNROLL for (int i = 0; i < n / 4; i++) {
+    v128_t half = i < 2 ? wasm_u16x8_extend_low_u8x16(v) : wasm_u16x8_extend_high_u8x16(v);
+    v128_t quad = i & 1 ? wasm_u32x4_extend_high_u16x8(half) : wasm_u32x4_extend_low_u16x8(half);
+    out[2 * i] = wasm_f64x2_convert_low_i32x4(quad);
+    out[2 * i + 1] = wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(quad, quad, 2, 3, 2, 3));
   }
+}
+
+/**
+ * The offsets of a K-quant super-block's values as float64 pairs (exact: f16 scales times small
+ * integers); returns how many pairs:
+ *   Q2_K         16 offsets, one per 16 values: 2 d sc_s - dmin m_s (scales[s]: sc low nibble,
+ *                m high nibble; d at 80, dmin at 82)
+ *   Q4_K / Q5_K  8 offsets, one per 32 values: 8 d sc_j - dmin m_j / 16 d sc_j - dmin m_j (d at 0,
+ *                dmin at 2, scales_mins_k4)
+ */
+static inline int kquant_offsets(int type, const uint8_t* block, v128_t off[8]) {
+  v128_t sc[8], m[8], d, dmin;
+  int n;
+  if (type == W_Q2_K) {
+    v128_t packed = wasm_v128_load(block);
+    bytes_to_f64(low_nibbles(packed), 16, sc);
+    bytes_to_f64(high_nibbles(packed), 16, m);
+    d = wasm_f64x2_splat(2 * (double)f16_at(block + 80));
+    dmin = wasm_f64x2_splat(f16_at(block + 82));
+    n = 8;
+  } else {
+    v128_t sm = scales_mins_k4(block + 4);
+    bytes_to_f64(sm, 8, sc);
+    bytes_to_f64(wasm_i64x2_shuffle(sm, sm, 1, 1), 8, m);
+    d = wasm_f64x2_splat((type == W_Q4_K ? 8 : 16) * (double)f16_at(block));
+    dmin = wasm_f64x2_splat(f16_at(block + 2));
+    n = 4;
+  }
+  UNROLL for (int i = 0; i < 8; i++) {
+    if (i < n) off[i] = wasm_f64x2_sub(wasm_f64x2_mul(d, sc[i]), wasm_f64x2_mul(dmin, m[i]));
+  }
+  return n;
 }

@@ -9,7 +9,7 @@
 // L = 16 with AVX-512, 8 with AVX2 (GGML_LANES). With f16 weights the activations are rounded to
 // f16 first (round_to_f16), so each product is exact in float32 and a lane step is one float32
 // add; with f32 weights a lane step is a fused multiply-add, emulated in float64 (fma_lanes_n).
-#include "common.h"
+#include "halves.h"
 
 /** Four float32 values held as two float64x2 (fma_lanes accumulators) as one float32x4. */
 static inline v128_t f32x4_of_pairs(const v128_t pairs[2]) {
@@ -38,7 +38,7 @@ static inline float reduce_vectors(v128_t* v, int L) {
   return (wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1)) + (wasm_f32x4_extract_lane(t, 2) + wasm_f32x4_extract_lane(t, 3));
 }
 
-/** Eight f16 as float32, lo: halves 0..3, hi: 4..7 (as f16x4_to_f32, the infinities and NaNs by table). */
+/** Eight f16 as float32, lo: halves 0..3, hi: 4..7 (infinities and NaNs by table). */
 static inline void f16x8_to_f32(const uint8_t* p, v128_t* lo, v128_t* hi) {
   v128_t h = wasm_v128_load(p);
   v128_t exponent = wasm_i16x8_splat(0x7c00);
@@ -47,11 +47,8 @@ static inline void f16x8_to_f32(const uint8_t* p, v128_t* lo, v128_t* hi) {
     *hi = wasm_f32x4_make(f16_at(p + 8), f16_at(p + 10), f16_at(p + 12), f16_at(p + 14));
     return;
   }
-  // each half on top of a 32-bit lane, exponent and mantissa moved 3 bits down under the sign:
-  // the half times 2^-112 as a float32 (normal and subnormal alike), then scaled back exactly
-  v128_t zero = wasm_i16x8_splat(0), mask = wasm_i32x4_splat((int32_t)0x8fffffff), scale = wasm_f32x4_splat(0x1p112f);
-  *lo = wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shr(wasm_i16x8_shuffle(zero, h, 0, 8, 1, 9, 2, 10, 3, 11), 3), mask), scale);
-  *hi = wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shr(wasm_i16x8_shuffle(zero, h, 4, 12, 5, 13, 6, 14, 7, 15), 3), mask), scale);
+  *lo = f16_finite_to_f32(h, 0);
+  *hi = f16_finite_to_f32(h, 1);
 }
 
 /** tinyBLAS, f16 weights: out[a] for A activation rows x + a * width (f16 values) and one weight row w. */

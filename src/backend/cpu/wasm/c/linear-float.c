@@ -3,8 +3,8 @@
 // with the exactly dequantized weight row, which the reference sums in float64. Here, per 32-value
 // group (value = d * code + offset, c/float-codes.h; the float types: d = 1, code = the value),
 // float32 lanes sum code * x — four lanes of eight products, then the four lanes — and the group's
-// sum times d is added in float64; the offsets times the activations' sums per 16 values
-// (activation_sums16, float64) are added after. A term of a group's sum passes through at most 10
+// sum times d is added in float64; the offsets times the activations' sums per 16 or 32 values
+// (activation_sums, float64) are added after. A term of a group's sum passes through at most 10
 // float32 roundings (its product, 7 adds in its lane, 2 across lanes), so
 //   |result - exact| <= 10 u sum |d code x|,  u = 2^-24,
 // plus the rounding of the result to float32; with centred codes sum |d code x| stays near
@@ -13,6 +13,7 @@
 // A weight row is decoded once for up to four activation rows; their float32 lanes go in one fold
 // (lane i: activation row i % A, the fold's group i / A). Threads take weight rows.
 #include "float-codes.h"
+#include "halves.h"
 
 /** Weight rows whose activation-row passes run back to back, so that the rows stay in cache. */
 #define ROW_CHUNK 16
@@ -22,22 +23,6 @@ static inline v128_t hsum4_f32(v128_t a, v128_t b, v128_t c, v128_t d) {
   v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
   v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
   return wasm_f32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
-}
-
-/** Halves 0..3 (`high`: 4..7) of h, each moved to the top of a 32-bit lane. */
-static inline v128_t halves_on_top(v128_t h, int high) {
-  v128_t zero = wasm_i16x8_splat(0);
-  return high ? wasm_i16x8_shuffle(zero, h, 4, 12, 5, 13, 6, 14, 7, 15) : wasm_i16x8_shuffle(zero, h, 0, 8, 1, 9, 2, 10, 3, 11);
-}
-
-/**
- * Four finite f16 as float32: the sign stays on top, exponent and mantissa move 3 bits down under
- * it (an arithmetic shift, the copies of the sign masked off), which reads as the half times
- * 2^-112 — normal and subnormal halves alike — and the product with 2^112 is exact.
- */
-static inline v128_t f16_finite_to_f32(v128_t h, int high) {
-  v128_t bits = wasm_v128_and(wasm_i32x4_shr(halves_on_top(h, high), 3), wasm_i32x4_splat((int32_t)0x8fffffff));
-  return wasm_f32x4_mul(bits, wasm_f32x4_splat(0x1p112f));
 }
 
 /** Whether any of the 32 halves in h is an infinity or a NaN (all exponent bits set: the half shifted left by one is >= 0xf800). */
@@ -55,27 +40,38 @@ static inline v128_t codes_to_f32(v128_t c, int high) {
   return wasm_f32x4_convert_i32x4(wide);
 }
 
-/** acc[a] += the float32 lanes of w * x_a over 32 float32 weights w, for A activation rows x_a = x + a * width. */
-static inline __attribute__((always_inline)) void dot_f32_group(int A, const float* w, const float* x, int width, v128_t* acc) {
-  UNROLL for (int k = 0; k < 8; k++) {
-    v128_t wk = wasm_v128_load(w + 4 * k);
-    UNROLL for (int a = 0; a < A; a++) acc[a] = wasm_f32x4_add(acc[a], wasm_f32x4_mul(wk, wasm_v128_load(x + (size_t)a * width + 4 * k)));
+/**
+ * acc[a] += w * (values 4k .. 4k + 3 of activation row a), for the A rows starting at xa[a]; then
+ * the accumulators stored where V8 cannot drop them (every step for several rows, every other
+ * step for one: measured fewest instructions). V8 schedules arithmetic late and loads in program
+ * order: without the stores it would load a whole group's activations first and spill them.
+ */
+static inline __attribute__((always_inline)) void step(int A, v128_t w, const float* const* xa, int k, v128_t* acc) {
+  UNROLL for (int a = 0; a < A; a++) acc[a] = wasm_f32x4_add(acc[a], wasm_f32x4_mul(w, wasm_v128_load(xa[a] + 4 * k)));
+  if (A > 1 || (k & 1)) {
+    volatile v128_t sink[4];
+    UNROLL for (int a = 0; a < A; a++) sink[a] = acc[a];
   }
 }
 
 /**
- * acc[a] += the float32 lanes of code * x_a over group g (values 32g .. 32g + 31) of a weight row,
- * for A activation rows (as dot_f32_group). Returns the group's d; `s` carries a block's scales
- * from its first group to the others.
+ * acc[a] += the float32 lanes of code * x_a over group g (values 32g .. 32g + 31) of a weight row
+ * (the float types: value * x_a), for A activation rows x_a = x + a * width. Returns the group's
+ * d; `s` carries a block's scales from its first group to the others.
  */
 static inline __attribute__((always_inline)) float group_dot(int type, int A, const uint8_t* row, int g, block_scales* s, const float* x, int width,
                                                               v128_t* acc) {
-  const float* xg = x + 32 * g;
-  // opaque to LLVM: its loop strength reduction would address the loads below from the end of the
-  // group, at negative offsets, which wasm cannot encode in a load (each becomes an add)
-  __asm__("" : "+r"(xg));
+  // A base per row, opaque to LLVM: V8 then folds each load's offset into its address (LLVM's
+  // loop strength reduction would address them from the group's end, at negative offsets, which
+  // a wasm load cannot encode: each would become an add).
+  const float* xa[4];
+  UNROLL for (int a = 0; a < A; a++) {
+    xa[a] = x + (size_t)a * width + 32 * g;
+    __asm__("" : "+r"(xa[a]));
+  }
   if (type == W_F32) {
-    dot_f32_group(A, (const float*)row + 32 * g, xg, width, acc);
+    const float* w = (const float*)row + 32 * g;
+    UNROLL for (int k = 0; k < 8; k++) step(A, wasm_v128_load(w + 4 * k), xa, k, acc);
     return 1;
   }
   if (type == W_F16 || type == W_BF16) {
@@ -84,14 +80,11 @@ static inline __attribute__((always_inline)) float group_dot(int type, int A, co
     if (type == W_F16 && __builtin_expect(any_f16_special(h), 0)) {
       float exact[32];
       for (int i = 0; i < 32; i++) exact[i] = f16_at(p + 2 * i);
-      dot_f32_group(A, exact, xg, width, acc);
+      UNROLL for (int k = 0; k < 8; k++) step(A, wasm_v128_load(exact + 4 * k), xa, k, acc);
       return 1;
     }
-    UNROLL for (int k = 0; k < 8; k++) {
-      // bf16 is the top half of a float32
-      v128_t wk = type == W_F16 ? f16_finite_to_f32(h[k >> 1], k & 1) : halves_on_top(h[k >> 1], k & 1);
-      UNROLL for (int a = 0; a < A; a++) acc[a] = wasm_f32x4_add(acc[a], wasm_f32x4_mul(wk, wasm_v128_load(xg + (size_t)a * width + 4 * k)));
-    }
+    // bf16 is the top half of a float32
+    UNROLL for (int k = 0; k < 8; k++) step(A, type == W_F16 ? f16_finite_to_f32(h[k >> 1], k & 1) : halves_on_top(h[k >> 1], k & 1), xa, k, acc);
     return 1;
   }
   int groups_per_block = block_values(type) / 32;
@@ -100,12 +93,7 @@ static inline __attribute__((always_inline)) float group_dot(int type, int A, co
   if (j == 0) read_block(type, block, s);
   v128_t c[4];
   decode_group(type, block, s, j, c);
-  UNROLL for (int k = 0; k < 8; k++) {
-    v128_t wk = codes_to_f32(c[k >> 1], k & 1);
-    UNROLL for (int a = 0; a < A; a++) acc[a] = wasm_f32x4_add(acc[a], wasm_f32x4_mul(wk, wasm_v128_load(xg + (size_t)a * width + 4 * k)));
-    // several rows: keeps V8 from loading every row's activations ahead (they would spill)
-    if (A > 1) step_barrier(acc[0]);
-  }
+  UNROLL for (int k = 0; k < 8; k++) step(A, codes_to_f32(c[k >> 1], k & 1), xa, k, acc);
   return s->d;
 }
 
@@ -142,8 +130,45 @@ static inline __attribute__((always_inline)) void fold_groups(int type, int A, i
 }
 
 /**
+ * result[a] += the offsets of a weight row's values times the sums of activation row a's values
+ * (xsums: one per offset_values, rows of width / offset_values), in float64.
+ */
+static inline __attribute__((always_inline)) void add_offsets(int type, int A, const uint8_t* row, const double* xsums, int width, double* result) {
+  int sums_per_row = width / offset_values(type), blocks = width / block_values(type);
+  v128_t t[4] = { wasm_f64x2_splat(0), wasm_f64x2_splat(0), wasm_f64x2_splat(0), wasm_f64x2_splat(0) };
+  if (block_values(type) == 32) {
+    int b = 0;
+    for (; b + 4 <= blocks; b += 4) {
+      v128_t off[2];
+      legacy_offsets4(type, row + (size_t)b * block_bytes(type), off);
+      UNROLL for (int a = 0; a < A; a++) {
+        const double* xs = xsums + (size_t)a * sums_per_row + b;
+        t[a] = wasm_f64x2_add(t[a], wasm_f64x2_add(wasm_f64x2_mul(off[0], wasm_v128_load(xs)), wasm_f64x2_mul(off[1], wasm_v128_load(xs + 2))));
+      }
+    }
+    for (; b < blocks; b++) {
+      double off = legacy_offset(type, row + (size_t)b * block_bytes(type));
+      for (int a = 0; a < A; a++) result[a] += off * xsums[(size_t)a * sums_per_row + b];
+    }
+  } else {
+    int per_block = 256 / offset_values(type);
+    for (int b = 0; b < blocks; b++) {
+      v128_t off[8];
+      int n = kquant_offsets(type, row + (size_t)b * block_bytes(type), off);
+      UNROLL for (int a = 0; a < A; a++) {
+        const double* xs = xsums + (size_t)a * sums_per_row + b * per_block;
+        UNROLL for (int i = 0; i < 8; i++) {
+          if (i < n) t[a] = wasm_f64x2_add(t[a], wasm_f64x2_mul(off[i], wasm_v128_load(xs + 2 * i)));
+        }
+      }
+    }
+  }
+  UNROLL for (int a = 0; a < A; a++) result[a] += wasm_f64x2_extract_lane(t[a], 0) + wasm_f64x2_extract_lane(t[a], 1);
+}
+
+/**
  * result[a] = the dot product of a weight row with activation row a of x (A = 1, 2 or 4 rows of
- * `width`; their sums per 16 values in xsums, rows of width / 16).
+ * `width`; their sums per offset_values in xsums).
  */
 static inline __attribute__((always_inline)) void row_dot(int type, int A, const uint8_t* row, const float* x, const double* xsums, int width,
                                                            double* result) {
@@ -164,19 +189,7 @@ static inline __attribute__((always_inline)) void row_dot(int type, int A, const
       for (int a = 0; a < A; a++) result[a] += w * x[(size_t)a * width + i];
     }
   }
-  if (has_offsets(type)) {
-    int per_block = block_values(type) / 16, sums_per_row = width / 16;
-    for (int b = 0; b < width / block_values(type); b++) {
-      double off[16];
-      block_offsets(type, row + (size_t)b * block_bytes(type), off);
-      for (int a = 0; a < A; a++) {
-        const double* xs = xsums + (size_t)a * sums_per_row + b * per_block;
-        double t = 0;
-        for (int h = 0; h < per_block; h++) t += off[h] * xs[h];
-        result[a] += t;
-      }
-    }
-  }
+  if (has_offsets(type)) add_offsets(type, A, row, xsums, width, result);
 }
 
 static inline size_t row_bytes(int type, int width) {
@@ -186,9 +199,10 @@ static inline size_t row_bytes(int type, int width) {
 /** Weight rows [first, end) times activation rows [r, r + A). */
 static inline __attribute__((always_inline)) void rows_dot(int type, int A, int first, int end, int r, const float* x, const double* xsums, int width,
                                                             const uint8_t* weight, int out_features, float* out) {
+  const double* sums = has_offsets(type) ? xsums + (size_t)r * (width / offset_values(type)) : xsums;
   for (int o = first; o < end; o++) {
     double result[4];
-    row_dot(type, A, weight + o * row_bytes(type, width), x + (size_t)r * width, xsums + (size_t)r * (width / 16), width, result);
+    row_dot(type, A, weight + o * row_bytes(type, width), x + (size_t)r * width, sums, width, result);
     for (int a = 0; a < A; a++) out[(size_t)(r + a) * out_features + o] = (float)result[a];
   }
 }
@@ -209,15 +223,27 @@ static inline __attribute__((always_inline)) void linear_float_typed(int type, c
   }
 }
 
+// One wasm function per type rather than one holding all fifteen, so that V8 optimizes each on its own.
+#define TYPED(T)                                                                                                                       \
+  static __attribute__((noinline)) void linear_float_##T(const float* x, const double* xsums, int rows, int width, const uint8_t* weight, \
+                                                         int out_features, float* out, int ith, int nth) {                                \
+    linear_float_typed(T, x, xsums, rows, width, weight, out_features, out, ith, nth);                                                   \
+  }
+TYPED(W_F32) TYPED(W_F16) TYPED(W_BF16)
+TYPED(W_Q4_0) TYPED(W_Q4_1) TYPED(W_Q5_0) TYPED(W_Q5_1) TYPED(W_Q8_0)
+TYPED(W_Q2_K) TYPED(W_Q3_K) TYPED(W_Q4_K) TYPED(W_Q5_K) TYPED(W_Q6_K)
+TYPED(W_IQ4_NL) TYPED(W_IQ4_XS)
+#undef TYPED
+
 /**
  * out[r, o] = x[r] . w[o] for `rows` activation rows of `width` float32 values and `out_features`
- * weight rows of `type` (the W_ numbers of c/float-codes.h). xsums: activation_sums16 of x where
- * the type has offsets. Quantized types need width a multiple of their block.
+ * weight rows of `type` (the W_ numbers of c/float-codes.h). xsums: activation_sums of x (per
+ * offset_values) where the type has offsets. Quantized types need width a multiple of their block.
  */
 EXPORT void linear_float(int type, const float* x, const double* xsums, int rows, int width, const uint8_t* weight, int out_features, float* out,
                          int ith, int nth) {
 #define CASE(T) \
-  case T: return linear_float_typed(T, x, xsums, rows, width, weight, out_features, out, ith, nth);
+  case T: return linear_float_##T(x, xsums, rows, width, weight, out_features, out, ith, nth);
   switch (type) {
     CASE(W_F32) CASE(W_F16) CASE(W_BF16)
     CASE(W_Q4_0) CASE(W_Q4_1) CASE(W_Q5_0) CASE(W_Q5_1) CASE(W_Q8_0)
@@ -227,13 +253,13 @@ EXPORT void linear_float(int type, const float* x, const double* xsums, int rows
 #undef CASE
 }
 
-/** sums[i] = the float64 sum of the float32 values x[16i .. 16i + 15], i < count. */
-EXPORT void activation_sums16(const float* x, int count, double* sums, int ith, int nth) {
+/** sums[i] = the float64 sum of the float32 values x[n i .. n i + n - 1], i < count. */
+EXPORT void activation_sums(const float* x, int count, int n, double* sums, int ith, int nth) {
   int first, end;
   thread_rows(count, 1, ith, nth, &first, &end);
   for (int i = first; i < end; i++) {
     double s = 0;
-    for (int l = 0; l < 16; l++) s += x[16 * i + l];
+    for (int l = 0; l < n; l++) s += x[(size_t)n * i + l];
     sums[i] = s;
   }
 }
