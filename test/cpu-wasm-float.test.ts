@@ -9,6 +9,7 @@ import { typeByName } from '../src/quant/types';
 import { openGGUF } from '../src/gguf';
 import { LlamaModel } from '../src/model/llama';
 import { modelPath } from './helpers/references';
+import { bitsEqual, random } from './helpers/fast-path';
 
 /**
  * |fast - reference| <= 16 u sum_i |w_i x_i| (u = 2^-24) for every output. The fast path sums
@@ -22,14 +23,6 @@ import { modelPath } from './helpers/references';
 const TOLERANCE = 16 * 2 ** -24;
 
 const FLOAT_MODE_TYPES = ['f32', 'F16', 'BF16', 'Q4_0', 'Q4_1', 'Q5_0', 'Q5_1', 'Q8_0', 'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'IQ4_NL', 'IQ4_XS'];
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 interface Weight {
   /** The weight on a backend: f32 values, or blocks of its type. */
@@ -74,15 +67,6 @@ function assertWithinTolerance(fast: Float32Array, reference: Float32Array, x: F
     }
   }
   return worst / 2 ** -24;
-}
-
-function bitsEqual(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.equal(actual.length, expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i]) assert.fail(`${what}: element ${i} is ${actual[i]} on the fast path, ${expected[i]} on the reference kernels`);
-  }
 }
 
 describe('CPU fast path: linear with float32 activations', () => {

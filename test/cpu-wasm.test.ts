@@ -8,14 +8,7 @@ import { Tensor, type Backend } from '../src/tensor';
 import { typeByName } from '../src/quant/types';
 import { LlamaModel } from '../src/model/llama';
 import { modelPath } from './helpers/references';
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
+import { bitsEqual, random } from './helpers/fast-path';
 
 /** Weights of `type` from values with the spread of trained weights, plus an all-zero row block. */
 function quantizedWeight(type: string, out: number, width: number, seed: number): Uint8Array {
@@ -25,15 +18,6 @@ function quantizedWeight(type: string, out: number, width: number, seed: number)
   const bytes = new Uint8Array((out * width / t.blockSize) * t.typeSize);
   t.codec!.quantize(values, bytes);
   return bytes;
-}
-
-function bitsEqual(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.equal(actual.length, expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i]) assert.fail(`${what}: element ${i} is ${actual[i]} on the fast path, ${expected[i]} on the reference kernels`);
-  }
 }
 
 describe('CPU fast path: WASM heap', () => {
@@ -108,6 +92,20 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
         bitsEqual((await run(fast)) as Float32Array, (await run(reference)) as Float32Array, `${type} linear`);
       });
     }
+  }
+
+  for (const activationType of ['Q8_0', null]) {
+    it(`reads a row slice of its input in place (a contiguous view that starts past the buffer's start), ${activationType ?? 'float'} mode`, async () => {
+      const fast = new CpuBackend({ kernels: 'wasm', threads: 2 });
+      const [width, out] = [256, 2048];
+      const weight = quantizedWeight('Q4_0', out, width, 11);
+      const next = random(12);
+      const x = new Float32Array(3 * width).map(() => next());
+      const run = (b: Backend) => Tensor.from(x, [3, width], { backend: b }).slice(0, 2, 3).linear(Tensor.fromBlocks(weight, 'Q4_0', [out, width], { backend: b }), { activationType }).data();
+      const [f, r] = [(await run(fast)) as Float32Array, (await run(reference)) as Float32Array];
+      if (activationType) bitsEqual(f, r, 'last row');
+      else for (let i = 0; i < out; i++) assert.ok(Math.abs(f[i] - r[i]) <= 1e-5 * (1 + Math.abs(r[i])), `output ${i}: ${f[i]} vs ${r[i]}`);
+    });
   }
 
   it('reads activations through a view (transposed input copied into the heap)', async () => {

@@ -8,10 +8,9 @@ import type { SoftmaxArgs } from '../../../tensor/ops';
 import { View } from '../../../tensor/view';
 import { GGML_LANES, GGML_SIMD } from '../ops/ggml-float';
 import { f32Bits } from '../../../quant/half';
-import { materialize, type CpuBuffer } from '../buffer';
+import type { CpuBuffer } from '../buffer';
 import type { WasmRuntime } from './runtime';
-
-type Operand = { buffer: CpuBuffer; view: View };
+import { f32Address, withScratch, type Operand } from './operands';
 
 export function matmulGgmlWasm(rt: WasmRuntime, x: Operand, y: Operand, shape: readonly number[], innerPad: number, out: CpuBuffer): boolean {
   if (out.heapOffset === null) return false;
@@ -19,26 +18,21 @@ export function matmulGgmlWasm(rt: WasmRuntime, x: Operand, y: Operand, shape: r
   const batchShape = shape.slice(0, -2);
   const m = x.view.shape[x.view.rank - 2], k = x.view.shape[x.view.rank - 1], n = y.view.shape[y.view.rank - 1];
   const batch = batchShape.reduce((p, d) => p * d, 1);
-  const temps: [number, number][] = [];
-  const temp = (bytes: number) => {
-    const offset = heap.allocate(bytes);
-    temps.push([offset, bytes]);
-    return offset;
-  };
-  try {
+  return withScratch(heap, (take) => {
+    // A's rows must be contiguous; B is read through its strides when one of them is 1.
     let a = x.view.expand([...batchShape, m, k]);
     let aBase = x.buffer.heapOffset;
     if (aBase === null || a.strides[a.rank - 1] !== 1) {
-      aBase = copyToHeap(temp, rt, x.buffer, a);
+      aBase = f32Address(heap, { buffer: x.buffer, view: a }, take);
       a = View.contiguous(a.shape);
     }
     let b = y.view.expand([...batchShape, k, n]);
     let bBase = y.buffer.heapOffset;
     if (bBase === null || (b.strides[b.rank - 1] !== 1 && b.strides[b.rank - 2] !== 1)) {
-      bBase = copyToHeap(temp, rt, y.buffer, b);
+      bBase = f32Address(heap, { buffer: y.buffer, view: b }, take);
       b = View.contiguous(b.shape);
     }
-    const aBatch = temp(4 * batch), bBatch = temp(4 * batch);
+    const aBatch = take(4 * batch), bBatch = take(4 * batch);
     heap.i32(aBatch, batch).set(batchOffsets(a, batchShape));
     heap.i32(bBatch, batch).set(batchOffsets(b, batchShape));
     const L = GGML_LANES;
@@ -46,43 +40,25 @@ export function matmulGgmlWasm(rt: WasmRuntime, x: Operand, y: Operand, shape: r
     // tinyBLAS takes the product when there are >= 2 rows and its k is whole vectors; else vec_dot.
     const tiny = m >= 2 && padded % L === 0;
     const simdEnd = Math.min(k, padded & ~(4 * L - 1));
-    const scratch = temp(rt.threads * 4 * L * n * 4);
+    const scratch = take(rt.threads * 4 * L * n * 4);
     rt.run('matmul_f16_ggml', [
       aBase, aBatch, a.strides[a.rank - 2],
       bBase, bBatch, b.strides[b.rank - 2], b.strides[b.rank - 1],
-      batch, m, k, n, out.heapOffset, L, tiny ? 1 : 0, simdEnd, scratch,
+      batch, m, k, n, out.heapOffset!, L, tiny ? 1 : 0, simdEnd, scratch,
     ], batch * m * k * n);
     return true;
-  } finally {
-    for (const [offset, bytes] of temps) heap.release(offset, bytes);
-  }
+  });
 }
 
 export function softmaxGgmlWasm(rt: WasmRuntime, x: Operand, shape: readonly number[], args: SoftmaxArgs, out: CpuBuffer): boolean {
   if (out.heapOffset === null) return false;
-  const heap = rt.heap;
-  let xBase = x.buffer.heapOffset;
-  let copied: [number, number] | null = null;
-  if (xBase === null || !x.view.isContiguous()) {
-    copied = [heap.allocate(4 * x.view.size), 4 * x.view.size];
-    heap.f32(copied[0], x.view.size).set(materialize(x.buffer.data as Float32Array, x.view));
-    xBase = copied[0];
-  } else xBase += 4 * x.view.offset;
-  try {
+  return withScratch(rt.heap, (take) => {
+    const xBase = f32Address(rt.heap, x, take);
     const n = shape[shape.length - 1];
     const rowsPerMatrix = shape.length >= 2 ? shape[shape.length - 2] : 1;
-    rt.run('softmax_ggml', [xBase, x.view.size / n, n, rowsPerMatrix, f32Bits(args.scale) | 0, args.causalOffset ?? -1, out.heapOffset, GGML_LANES, GGML_SIMD === 'avx512' ? 1 : 0], 32 * x.view.size);
+    rt.run('softmax_ggml', [xBase, x.view.size / n, n, rowsPerMatrix, f32Bits(args.scale) | 0, args.causalOffset ?? -1, out.heapOffset!, GGML_LANES, GGML_SIMD === 'avx512' ? 1 : 0], 32 * x.view.size);
     return true;
-  } finally {
-    if (copied) heap.release(copied[0], copied[1]);
-  }
-}
-
-/** Byte offset in the heap of a row-major copy of `view` over `buffer`. */
-function copyToHeap(temp: (bytes: number) => number, rt: WasmRuntime, buffer: CpuBuffer, view: View): number {
-  const offset = temp(4 * view.size);
-  rt.heap.f32(offset, view.size).set(materialize(buffer.data as Float32Array, view));
-  return offset;
+  });
 }
 
 /** Element offset (from the buffer's start) of each batch's first element: an odometer over the batch dimensions. */

@@ -5,8 +5,8 @@
 // - the llama.cpp mode for f32 and f16 weights (c/linear-float-ggml.c): the same float32 bits as
 //   GGML_LINEAR.F32 / .F16 in ops/ggml-dot.ts.
 // Returns false where neither applies; the caller then runs the reference kernel.
-import type { View } from '../../../tensor/view';
-import { materialize, type CpuBuffer } from '../buffer';
+import type { CpuBuffer } from '../buffer';
+import { f32Address, withScratch, type Operand } from './operands';
 import { GGML_LANES } from '../ops/ggml-float';
 import type { WasmRuntime } from './runtime';
 
@@ -37,8 +37,8 @@ const GGML_ACTIVATION: Record<string, string> = { f32: 'F32', F16: 'F16' };
 
 export function linearFloatWasm(
   rt: WasmRuntime,
-  x: { buffer: CpuBuffer; view: View },
-  w: { buffer: CpuBuffer; view: View },
+  x: Operand,
+  w: Operand,
   activationType: string | null,
   out: CpuBuffer,
 ): boolean {
@@ -48,41 +48,27 @@ export function linearFloatWasm(
   if (!k || (ggml && GGML_ACTIVATION[dtype] !== activationType)) return false;
   const [outFeatures, width] = w.view.shape;
   if (width % k.blockSize !== 0 || w.buffer.heapOffset === null || out.heapOffset === null || !w.view.isContiguous()) return false;
-  const heap = rt.heap;
   const rows = x.view.size / width;
-  const temps: [number, number][] = [];
-  const temp = (bytes: number) => {
-    const offset = heap.allocate(bytes);
-    temps.push([offset, bytes]);
-    return offset;
-  };
-  try {
-    let xOffset: number;
-    if (x.buffer.heapOffset !== null && x.view.isContiguous()) xOffset = x.buffer.heapOffset;
-    else {
-      xOffset = temp(4 * x.view.size);
-      heap.f32(xOffset, x.view.size).set(materialize(x.buffer.data as Float32Array, x.view));
-    }
+  return withScratch(rt.heap, (take) => {
+    let xOffset = f32Address(rt.heap, x, take);
     const work = rows * width * outFeatures;
     if (ggml) {
       const f16 = dtype === 'F16';
       if (f16) {
-        const rounded = temp(4 * rows * width);
+        const rounded = take(4 * rows * width);
         rt.run('round_to_f16', [xOffset, rows * width, rounded], rows * width);
         xOffset = rounded;
       }
-      rt.run('linear_float_ggml', [f16 ? 1 : 0, xOffset, rows, width, w.buffer.heapOffset, outFeatures, out.heapOffset, GGML_LANES], work);
+      rt.run('linear_float_ggml', [f16 ? 1 : 0, xOffset, rows, width, w.buffer.heapOffset!, outFeatures, out.heapOffset!, GGML_LANES], work);
       return true;
     }
     let sums = 0;
     if (k.offsetValues) {
       const count = (rows * width) / k.offsetValues;
-      sums = temp(8 * count);
+      sums = take(8 * count);
       rt.run('activation_sums', [xOffset, count, k.offsetValues, sums], rows * width);
     }
-    rt.run('linear_float', [k.code, xOffset, sums, rows, width, w.buffer.heapOffset, outFeatures, out.heapOffset], work);
+    rt.run('linear_float', [k.code, xOffset, sums, rows, width, w.buffer.heapOffset!, outFeatures, out.heapOffset!], work);
     return true;
-  } finally {
-    for (const [offset, bytes] of temps) heap.release(offset, bytes);
-  }
+  });
 }

@@ -2,8 +2,8 @@
 // quantized as ggml's CPU backend quantizes them and the integer dot products round exactly as
 // the reference kernels in ops/ggml-dot.ts (and so as llama.cpp) do. Returns false where no WASM
 // kernel applies; the caller then runs the reference kernel.
-import type { View } from '../../../tensor/view';
-import { materialize, type CpuBuffer } from '../buffer';
+import type { CpuBuffer } from '../buffer';
+import { f32Address, withScratch, type Operand } from './operands';
 import { GGML_SIMD } from '../ops/ggml-float';
 import type { KernelName, WasmRuntime } from './runtime';
 import { linearFloatWasm } from './linear-float';
@@ -61,8 +61,8 @@ const KERNELS: Record<string, LinearKernel> = {
 
 export function linearWasm(
   rt: WasmRuntime,
-  x: { buffer: CpuBuffer; view: View },
-  w: { buffer: CpuBuffer; view: View },
+  x: Operand,
+  w: Operand,
   activationType: string | null,
   out: CpuBuffer,
 ): boolean {
@@ -74,29 +74,14 @@ export function linearWasm(
   if (w.buffer.heapOffset === null || out.heapOffset === null || !w.view.isContiguous() || w.view.offset % k.blockSize !== 0) return false;
   const kernel = k.kernel(outFeatures);
   if (!kernel) return false;
-  const heap = rt.heap;
   const rows = x.view.size / width;
-  const temps: [number, number][] = [];
-  const temp = (bytes: number) => {
-    const offset = heap.allocate(bytes);
-    temps.push([offset, bytes]);
-    return offset;
-  };
-  try {
-    let xOffset: number;
-    if (x.buffer.heapOffset !== null && x.view.isContiguous()) xOffset = x.buffer.heapOffset + 4 * x.view.offset;
-    else {
-      xOffset = temp(4 * x.view.size);
-      heap.f32(xOffset, x.view.size).set(materialize(x.buffer.data as Float32Array, x.view));
-    }
-    const codes = temp(rows * k.quantize.codeBytes(width));
-    const scales = temp(rows * k.quantize.scaleBytes(width));
-    const quantize = [xOffset, rows, width, codes, scales];
-    rt.run(k.quantize.name, quantize, 4 * rows * width);
-    const weight = w.buffer.heapOffset + (w.view.offset / k.blockSize) * k.blockBytes;
-    rt.run(kernel.name, [...kernel.leading, codes, scales, rows, width, weight, outFeatures, out.heapOffset], rows * width * outFeatures);
+  return withScratch(rt.heap, (take) => {
+    const xOffset = f32Address(rt.heap, x, take);
+    const codes = take(rows * k.quantize.codeBytes(width));
+    const scales = take(rows * k.quantize.scaleBytes(width));
+    rt.run(k.quantize.name, [xOffset, rows, width, codes, scales], 4 * rows * width);
+    const weight = w.buffer.heapOffset! + (w.view.offset / k.blockSize) * k.blockBytes;
+    rt.run(kernel.name, [...kernel.leading, codes, scales, rows, width, weight, outFeatures, out.heapOffset!], rows * width * outFeatures);
     return true;
-  } finally {
-    for (const [offset, bytes] of temps) heap.release(offset, bytes);
-  }
+  });
 }
