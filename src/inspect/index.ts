@@ -32,3 +32,7 @@ export { logitLens, residualNorms, attentionPatterns, type LogitLens, type TopTo
 export { compareWithDump, type ModelComparison } from './compare';
 export { captureTrace, traceOf, traceTable, readTrace, type Trace, type TracedActivation, type TraceOptions } from './trace';
 export { compareTraces, compareRuns, type TraceComparison, type HookComparison, type TraceCompareOptions, type TraceSource, type ModelRun } from './trace-compare';
+// Speed against llama.cpp, in one run (what `llamascope bench` prints), and the yardsticks it uses.
+export { measureSpeed, formatSpeedReports, type SpeedReport, type SpeedOptions } from './speed';
+export { measureMemoryBandwidth, formatBandwidth, type MemoryBandwidth } from './memory-bandwidth';
+export { weightBytesPerToken } from './weight-traffic';
