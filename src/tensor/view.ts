@@ -54,6 +54,16 @@ export class View {
     return this.shape.length;
   }
 
+  /** Row-major and dense, starting anywhere: the elements are one run of the buffer from `offset`. */
+  isDense(): boolean {
+    let expected = 1;
+    for (let d = this.rank - 1; d >= 0; d--) {
+      if (this.shape[d] !== 1 && this.strides[d] !== expected) return false;
+      expected *= this.shape[d];
+    }
+    return true;
+  }
+
   /** Row-major and dense from offset 0: the buffer can be used as is. */
   isContiguous(): boolean {
     if (this.offset !== 0) return false;

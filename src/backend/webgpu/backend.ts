@@ -7,7 +7,7 @@ import { numel, type View } from '../../tensor/view';
 import type { Capabilities } from './capabilities';
 import { KernelContext } from './context';
 import { releaseDawn } from './dawn';
-import { GpuBuffer, isDense } from './gpu-buffer';
+import { GpuBuffer } from './gpu-buffer';
 import { copyToDense, runElementwise } from './kernels/elementwise';
 import { runReduce } from './kernels/reduce';
 import { runMatmul } from './kernels/matmul';
@@ -121,8 +121,8 @@ export class WebGPUBackend implements Backend {
     const into = this.checkOwn(target);
     const own = this.checkOwn(source);
     this.ctx.changed(into);
-    const dense = isDense(view) ? own : copyToDense(this.ctx, own, view);
-    if (view.size > 0) this.ctx.batch.copy(dense.gpu, isDense(view) ? view.offset * 4 : 0, into.gpu, offset * 4, view.size * 4);
+    const dense = view.isDense() ? own : copyToDense(this.ctx, own, view);
+    if (view.size > 0) this.ctx.batch.copy(dense.gpu, view.isDense() ? view.offset * 4 : 0, into.gpu, offset * 4, view.size * 4);
     // Commands run in the order they were queued, so the copy reads the buffer before any reuse.
     if (dense !== own) this.ctx.free(dense);
   }
@@ -131,8 +131,8 @@ export class WebGPUBackend implements Backend {
     this.checkUsable();
     const own = this.checkOwn(buffer);
     if (!isComputeDType(own.dtype)) throw new Error(`reading a ${own.dtype} buffer needs a cast to f32 first`);
-    const source = isDense(view) ? own : copyToDense(this.ctx, own, view);
-    const start = isDense(view) ? view.offset * 4 : 0;
+    const source = view.isDense() ? own : copyToDense(this.ctx, own, view);
+    const start = view.isDense() ? view.offset * 4 : 0;
     const bytes = view.size * 4;
     const staging = this.ctx.staging(bytes);
     let done = false;

@@ -7,7 +7,7 @@ import { View } from '../../tensor/view';
 import { CommandBatch } from './batch';
 import { BufferPool, sizeClass } from './buffer-pool';
 import type { Capabilities } from './capabilities';
-import { byteWindow, GpuBuffer, isDense, roundUp, viewRange } from './gpu-buffer';
+import { byteWindow, GpuBuffer, roundUp, viewRange } from './gpu-buffer';
 import { type Pipeline, PipelineCache, wgsl } from './shaders';
 import { copyToDense } from './kernels/elementwise';
 
@@ -166,7 +166,7 @@ export class KernelContext {
    * so, else copied (the copy is returned as `temp` for the caller to free once its kernel is queued).
    */
   dense(buffer: GpuBuffer, view: View, dtype = buffer.dtype): ElementBinding & { temp: GpuBuffer | null } {
-    if (isDense(view) && dtype === buffer.dtype) return { ...this.elements(buffer, view), temp: null };
+    if (view.isDense() && dtype === buffer.dtype) return { ...this.elements(buffer, view), temp: null };
     const temp = copyToDense(this, buffer, view, dtype as 'f32' | 'i32');
     return { ...this.elements(temp, View.contiguous(view.shape)), temp };
   }

@@ -46,15 +46,6 @@ export function viewRange(view: View): [number, number] {
   return [view.offset, view.size === 0 ? view.offset : last];
 }
 
-/** Row-major and dense, starting anywhere: kernels can read it as rows from an element offset. */
-export function isDense(view: View): boolean {
-  let expected = 1;
-  for (let d = view.rank - 1; d >= 0; d--) {
-    if (view.shape[d] !== 1 && view.strides[d] !== expected) return false;
-    expected *= view.shape[d];
-  }
-  return true;
-}
 
 export function roundUp(n: number, multiple: number): number {
   return Math.ceil(n / multiple) * multiple;

@@ -71,7 +71,7 @@ export function linearWasm(
   const k = KERNELS[w.buffer.dtype];
   const [outFeatures, width] = w.view.shape;
   if (!k || activationType !== k.activation || width % k.blockSize !== 0) return false;
-  if (w.buffer.heapOffset === null || out.heapOffset === null || !w.view.isContiguous() || w.view.offset % k.blockSize !== 0) return false;
+  if (w.buffer.heapOffset === null || out.heapOffset === null || !w.view.isDense() || w.view.offset % k.blockSize !== 0) return false;
   const kernel = k.kernel(outFeatures);
   if (!kernel) return false;
   const rows = x.view.size / width;

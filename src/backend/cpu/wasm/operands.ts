@@ -20,9 +20,9 @@ export function withScratch<T>(heap: WasmHeap, fn: (take: (bytes: number) => num
   }
 }
 
-/** Byte offset in the heap of `x`'s elements in row-major order: its own buffer when the view is contiguous, else a copy. */
+/** Byte offset in the heap of `x`'s elements in row-major order: in its own buffer when the view is dense (a row slice too), else in a copy. */
 export function f32Address(heap: WasmHeap, x: Operand, take: (bytes: number) => number): number {
-  if (x.buffer.heapOffset !== null && x.view.isContiguous()) return x.buffer.heapOffset + 4 * x.view.offset;
+  if (x.buffer.heapOffset !== null && x.view.isDense()) return x.buffer.heapOffset + 4 * x.view.offset;
   const offset = take(4 * x.view.size);
   heap.f32(offset, x.view.size).set(materialize(x.buffer.data as Float32Array, x.view));
   return offset;

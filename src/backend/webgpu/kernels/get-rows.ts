@@ -1,7 +1,7 @@
 // Embedding lookup: rows of a table of any dtype by i32 index, as f32 (see get-rows.wgsl).
 import type { OpKernel } from '../../../tensor/backend';
 import type { KernelContext } from '../context';
-import { type GpuBuffer, isDense } from '../gpu-buffer';
+import type { GpuBuffer } from '../gpu-buffer';
 import { decoderFor, decoderTemplate } from '../blocks/decoders';
 import { wgsl } from '../shaders';
 import { copyToDense } from './elementwise';
@@ -14,7 +14,7 @@ export function runGetRows(ctx: KernelContext, k: OpKernel, out: GpuBuffer): voi
   let baseByte = 0;
   let temp: GpuBuffer | null = null;
   if (table.dtype === 'f32') {
-    if (isDense(tableInput.view)) baseByte = tableInput.view.offset * 4;
+    if (tableInput.view.isDense()) baseByte = tableInput.view.offset * 4;
     else table = temp = copyToDense(ctx, table, tableInput.view);
   }
   const decoder = decoderFor(table.dtype, ctx.caps, width % 4 === 0 && baseByte % 8 === 0);

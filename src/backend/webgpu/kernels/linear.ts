@@ -8,7 +8,7 @@
 // Weights larger than one storage binding are processed in windows of whole rows.
 import type { OpKernel } from '../../../tensor/backend';
 import type { KernelContext } from '../context';
-import { type GpuBuffer, isDense } from '../gpu-buffer';
+import type { GpuBuffer } from '../gpu-buffer';
 import { decoderFor, decoderTemplate, type Decoder } from '../blocks/decoders';
 import { wgsl } from '../shaders';
 import { copyToDense } from './elementwise';
@@ -47,7 +47,7 @@ export function runLinear(ctx: KernelContext, k: OpKernel, activationType: strin
     let weight = wInput.buffer as GpuBuffer;
     let baseByte = 0;
     if (weight.dtype === 'f32') {
-      if (isDense(wInput.view)) baseByte = wInput.view.offset * 4;
+      if (wInput.view.isDense()) baseByte = wInput.view.offset * 4;
       else temps.push((weight = copyToDense(ctx, weight, wInput.view)));
     }
     const decoder = decoderFor(weight.dtype, ctx.caps, width % 4 === 0 && baseByte % 8 === 0 && ctx.caps.storageAlign % 8 === 0);
