@@ -9,7 +9,7 @@ import { typeByName } from '../src/quant/types';
 import { openGGUF } from '../src/gguf';
 import { LlamaModel } from '../src/model/llama';
 import { modelPath } from './helpers/references';
-import { bitsEqual, random } from './helpers/fast-path';
+import { bitsEqual, random, SIMD_BUILDS } from './helpers/fast-path';
 
 /**
  * |fast - reference| <= 16 u sum_i |w_i x_i| (u = 2^-24) for every output. The fast path sums
@@ -92,11 +92,11 @@ describe('CPU fast path: linear with float32 activations', () => {
       if (!weights.has(key)) weights.set(key, weight(type, out, width, out * 31 + width));
       return weights.get(key)!;
     };
-    for (const threads of [1, 2, 3]) {
-      const fast = new CpuBackend({ kernels: 'wasm', threads });
+    for (const simd of SIMD_BUILDS) for (const threads of [1, 2, 3]) {
+      const fast = new CpuBackend({ kernels: 'wasm', threads, simd });
       for (const type of FLOAT_MODE_TYPES) {
         for (const [rows, width, out] of ['f32', 'F16', 'BF16'].includes(type) ? floatShapes : shapes) {
-          it(`${type}: ${rows} x ${width} by ${out} x ${width}, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+          it(`${type}: ${rows} x ${width} by ${out} x ${width}, ${threads} thread${threads > 1 ? 's' : ''}, ${simd}`, async () => {
             const w = weightFor(type, out, width);
             const x = activations(rows, width, rows + width);
             assertWithinTolerance(await linear(fast, x, rows, width, w), await linear(reference, x, rows, width, w), x, w.values, rows, width, type);
@@ -171,11 +171,11 @@ describe('CPU fast path: linear with float32 activations', () => {
       [2, 200, 12], // width not whole vectors: vec_dot, 8 leftovers
       [4, 96, 8], // tinyBLAS on AVX-512 and AVX2; vec_dot rows have 32 leftovers with AVX-512
     ];
-    for (const threads of [1, 2, 3]) {
-      const fast = new CpuBackend({ kernels: 'wasm', threads });
+    for (const simd of SIMD_BUILDS) for (const threads of [1, 2, 3]) {
+      const fast = new CpuBackend({ kernels: 'wasm', threads, simd });
       for (const [type, activation] of [['f32', 'F32'], ['F16', 'F16']]) {
         for (const [rows, width, out] of shapes) {
-          it(`${type}: ${rows} x ${width} by ${out} x ${width}, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+          it(`${type}: ${rows} x ${width} by ${out} x ${width}, ${threads} thread${threads > 1 ? 's' : ''}, ${simd}`, async () => {
             const w = weight(type, out, width, out + width);
             const x = activations(rows, width, rows * width);
             bitsEqual(await linear(fast, x, rows, width, w, activation), await linear(reference, x, rows, width, w, activation), `${type} linear`);

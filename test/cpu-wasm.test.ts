@@ -8,7 +8,8 @@ import { Tensor, type Backend } from '../src/tensor';
 import { typeByName } from '../src/quant/types';
 import { LlamaModel } from '../src/model/llama';
 import { modelPath } from './helpers/references';
-import { bitsEqual, random } from './helpers/fast-path';
+import { bitsEqual, random, SIMD_BUILDS } from './helpers/fast-path';
+import { relaxedSimdUnavailable } from '../src/backend/cpu/wasm/runtime';
 
 /** Weights of `type` from values with the spread of trained weights, plus an all-zero row block. */
 function quantizedWeight(type: string, out: number, width: number, seed: number): Uint8Array {
@@ -80,10 +81,10 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
     ['Q5_1', 130, 128, 16],
   ];
   const activation = (type: string) => (type.endsWith('_K') ? 'Q8_K' : type.endsWith('_1') ? 'Q8_1' : 'Q8_0');
-  for (const threads of [1, 2, 3]) {
-    const fast = new CpuBackend({ kernels: 'wasm', threads });
+  for (const simd of SIMD_BUILDS) for (const threads of [1, 2, 3]) {
+    const fast = new CpuBackend({ kernels: 'wasm', threads, simd });
     for (const [type, rows, width, out] of cases) {
-      it(`${type}: ${rows} x ${width} by ${out} x ${width}, ${threads} thread${threads > 1 ? 's' : ''}`, async () => {
+      it(`${type}: ${rows} x ${width} by ${out} x ${width}, ${threads} thread${threads > 1 ? 's' : ''}, ${simd}`, async () => {
         const weight = quantizedWeight(type, out, width, rows * 31 + out);
         const next = random(width + out);
         // the first 256 values zero: an all-zero activation block
@@ -118,8 +119,8 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
     bitsEqual((await run(fast)) as Float32Array, (await run(reference)) as Float32Array, 'transposed input');
   });
 
-  for (const suffix of ['q4_0', 'q8_0', 'q5_0', 'f16', 'q4_k_m', 'q6_k', 'q5_k_m', 'q3_k_m', 'q2_k', 'q4_1', 'q5_1']) {
-    it(`manllama ${suffix}: a prompt's logits and then three cached decode steps' are the same bits on both`, async function () {
+  for (const simd of SIMD_BUILDS) for (const suffix of ['q4_0', 'q8_0', 'q5_0', 'f16', 'q4_k_m', 'q6_k', 'q5_k_m', 'q3_k_m', 'q2_k', 'q4_1', 'q5_1']) {
+    it(`manllama ${suffix}: a prompt's logits and then three cached decode steps' are the same bits on both (${simd})`, async function () {
       this.timeout(120_000);
       const tokens = Array.from({ length: 24 }, (_, i) => (i * 37 + 5) % 2048);
       const logits = async (backend: Backend) => {
@@ -129,7 +130,7 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
         for (const next of [7, 1100, 42]) steps.push((await (await model.runWithHooks([next], {}, { mode: 'llama.cpp', cache })).data()) as Float32Array);
         return steps;
       };
-      const [fast, slow] = [await logits(new CpuBackend({ kernels: 'wasm', threads: 2 })), await logits(reference)];
+      const [fast, slow] = [await logits(new CpuBackend({ kernels: 'wasm', threads: 2, simd })), await logits(reference)];
       fast.forEach((f, i) => bitsEqual(f, slow[i], `${suffix} logits, ${i === 0 ? 'prompt' : `decode step ${i}`}`));
     });
   }
@@ -178,11 +179,27 @@ describe('CPU backend: choosing the kernels', () => {
   });
 
   it('describes itself, follows LLAMASCOPE_CPU_KERNELS, and rejects unknown values', () => {
-    assert.equal(new CpuBackend({ kernels: 'wasm', threads: 2 }).description, 'cpu (WASM SIMD, 2 threads)');
+    assert.equal(new CpuBackend({ kernels: 'wasm', threads: 2, simd: 'simd128' }).description, 'cpu (WASM SIMD, 2 threads)');
     process.env.LLAMASCOPE_CPU_KERNELS = 'reference';
     assert.equal(new CpuBackend().description, 'cpu (TypeScript reference kernels)');
     process.env.LLAMASCOPE_CPU_KERNELS = 'simd';
     assert.throws(() => new CpuBackend(), /LLAMASCOPE_CPU_KERNELS=simd is not one of wasm, reference/);
+  });
+
+  it('prefers the relaxed-SIMD build where it runs, and follows LLAMASCOPE_WASM_SIMD', () => {
+    const saved = process.env.LLAMASCOPE_WASM_SIMD;
+    try {
+      delete process.env.LLAMASCOPE_WASM_SIMD;
+      const expected = relaxedSimdUnavailable() === null ? 'cpu (WASM relaxed SIMD, 2 threads)' : 'cpu (WASM SIMD, 2 threads)';
+      assert.equal(new CpuBackend({ kernels: 'wasm', threads: 2 }).description, expected);
+      process.env.LLAMASCOPE_WASM_SIMD = 'simd128';
+      assert.equal(new CpuBackend({ kernels: 'wasm', threads: 2 }).description, 'cpu (WASM SIMD, 2 threads)');
+      process.env.LLAMASCOPE_WASM_SIMD = 'avx';
+      assert.throws(() => new CpuBackend({ kernels: 'wasm', threads: 2 }), /LLAMASCOPE_WASM_SIMD=avx is not one of relaxed, simd128/);
+    } finally {
+      if (saved === undefined) delete process.env.LLAMASCOPE_WASM_SIMD;
+      else process.env.LLAMASCOPE_WASM_SIMD = saved;
+    }
   });
 });
 

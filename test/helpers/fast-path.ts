@@ -1,5 +1,12 @@
-// Shared by the CPU fast-path tests: a seeded generator and a float32 bit-equality check.
+// Shared by the CPU fast-path tests: the builds to test, a seeded generator and a float32 bit-equality check.
 import assert from 'node:assert/strict';
+import { relaxedSimdUnavailable, type WasmSimd } from '../../src/backend/cpu/wasm/runtime';
+
+/**
+ * The fast path's builds under test. On x86-64 both, always: a relaxed build that is missing or
+ * fails its probe there is a failure. Elsewhere the relaxed build only where it can run.
+ */
+export const SIMD_BUILDS: WasmSimd[] = process.arch === 'x64' || relaxedSimdUnavailable() === null ? ['simd128', 'relaxed'] : ['simd128'];
 
 /** Uniform values in [-0.5, 0.5) from a 32-bit LCG: the same sequence for the same seed. */
 export function random(seed: number): () => number {

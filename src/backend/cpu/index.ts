@@ -18,7 +18,7 @@ import { getRows } from './ops/get-rows';
 import { concat } from './ops/concat';
 import { HeapExhausted } from './wasm/heap';
 import { HeapReclaimer } from './wasm/reclaim';
-import { defaultThreads, loadWasmRuntime, WASM_PATH, type WasmRuntime } from './wasm/runtime';
+import { defaultSimd, defaultThreads, loadWasmRuntime, WASM_PATH, type WasmRuntime, type WasmSimd } from './wasm/runtime';
 import { linearWasm } from './wasm/linear';
 import { matmulGgmlWasm, softmaxGgmlWasm } from './wasm/attention';
 
@@ -27,6 +27,12 @@ export interface CpuOptions {
   kernels?: 'wasm' | 'reference';
   /** Threads of the fast path (default: LLAMASCOPE_THREADS, else every core). */
   threads?: number;
+  /**
+   * The fast path's build: 'relaxed' (x86's int8 dot product and FMA through WebAssembly relaxed
+   * SIMD) or 'simd128'; both give the same bits. Default: LLAMASCOPE_WASM_SIMD, else 'relaxed'
+   * where it is built and this machine passes its probe.
+   */
+  simd?: WasmSimd;
 }
 
 export class CpuBackend implements Backend {
@@ -43,11 +49,12 @@ export class CpuBackend implements Backend {
     if (env && env !== 'wasm' && env !== 'reference') throw new Error(`LLAMASCOPE_CPU_KERNELS=${env} is not one of wasm, reference`);
     const kernels = options.kernels ?? (env as CpuOptions['kernels']) ?? 'wasm';
     const threads = options.threads ?? defaultThreads();
-    this.wasm = kernels === 'wasm' ? loadWasmRuntime(threads) : null;
+    this.wasm = kernels === 'wasm' ? loadWasmRuntime(threads, options.simd ?? defaultSimd()) : null;
     if (kernels === 'wasm' && !this.wasm && (options.kernels || env)) {
       throw new Error(`the WASM CPU kernels are not built (${WASM_PATH} is missing): install clang and lld (Debian: apt-get install clang lld) and run \`npm run build:wasm\``);
     }
-    this.description = this.wasm ? `cpu (WASM SIMD, ${threads} thread${threads === 1 ? '' : 's'})` : 'cpu (TypeScript reference kernels)';
+    const simdName = this.wasm?.simd === 'relaxed' ? 'relaxed SIMD' : 'SIMD';
+    this.description = this.wasm ? `cpu (WASM ${simdName}, ${threads} thread${threads === 1 ? '' : 's'})` : 'cpu (TypeScript reference kernels)';
   }
 
   upload(data: Float32Array | Int32Array | Uint8Array, dtype: DType, length: number): DeviceBuffer {

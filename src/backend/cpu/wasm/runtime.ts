@@ -1,14 +1,21 @@
-// The WASM CPU kernels, loaded once per process: the compiled module (kernels.wasm, built from c/
-// by scripts/build-wasm.mjs), its shared memory (heap.ts) and the worker threads (threads.ts).
-// `loadWasmRuntime` returns null when the module was not built, and the CPU backend then runs its
-// TypeScript reference kernels.
+// The WASM CPU kernels, loaded once per process: the compiled module, its shared memory (heap.ts)
+// and the worker threads (threads.ts). Two builds of the same kernels (scripts/build-wasm.mjs):
+// kernels-relaxed.wasm uses relaxed SIMD (x86's int8 dot product and FMA), and is used where it was
+// built and this machine passes its probe (relaxed_simd_exact: the instructions give exactly what
+// the kernels need); kernels.wasm (plain SIMD128) otherwise. `loadWasmRuntime` returns null when
+// neither was built, and the CPU backend then runs its TypeScript reference kernels.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { WasmHeap } from './heap';
 import { ThreadPool } from './threads';
 
 export const WASM_PATH = path.join(__dirname, 'kernels.wasm');
+export const RELAXED_WASM_PATH = path.join(__dirname, 'kernels-relaxed.wasm');
+
+/** Which build of the kernels: 'relaxed' (relaxed SIMD) or 'simd128' (plain SIMD128). */
+export type WasmSimd = 'relaxed' | 'simd128';
 
 /** Exported kernels, each called as f(...args, ith, nth) with int32 arguments (floats as their bits). */
 const FUNCTIONS = ['quantize_q8_0', 'linear_q4_0_q8_0', 'linear_q0_lanes', 'quantize_q8_k', 'linear_q4_k_q8_k', 'linear_q6_k_q8_k', 'linear_q5_k_q8_k', 'linear_q3_k_q8_k', 'linear_q2_k_q8_k', 'linear_q2_k_repacked_q8_k', 'quantize_q8_1', 'linear_qx_1_q8_1', 'matmul_f16_ggml', 'softmax_ggml', 'linear_float', 'activation_sums', 'linear_float_ggml', 'round_to_f16'] as const;
@@ -27,7 +34,7 @@ export class WasmRuntime {
   private readonly exports: Exports;
   private readonly pool: ThreadPool;
 
-  constructor(module: WebAssembly.Module, readonly threads: number) {
+  constructor(module: WebAssembly.Module, readonly threads: number, readonly simd: WasmSimd) {
     const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true }) } });
     const heapBase = (probe.exports.__heap_base as WebAssembly.Global).value as number;
     this.heap = new WasmHeap(heapBase, Math.ceil(heapBase / 65536) + 16);
@@ -51,8 +58,7 @@ export class WasmRuntime {
   }
 }
 
-const runtimes = new Map<number, WasmRuntime>();
-
+const runtimes = new Map<string, WasmRuntime>();
 /** Threads the fast path uses: LLAMASCOPE_THREADS, else every core the OS offers us. */
 export function defaultThreads(): number {
   const env = process.env.LLAMASCOPE_THREADS;
@@ -65,14 +71,56 @@ export function defaultThreads(): number {
 }
 
 /**
- * The process's WASM runtime with `threads` threads (one per thread count, created on first use
- * and kept: backends share it), or null when kernels.wasm has not been built.
+ * kernels-relaxed.wasm compiled, or why not: not built, or this machine's relaxed SIMD differs
+ * from x86's where the kernels depend on it. Node 20's V8 has relaxed SIMD behind a flag; setting
+ * it here is safe (the flag only admits the instructions to modules compiled after it).
  */
-export function loadWasmRuntime(threads: number): WasmRuntime | null {
-  const existing = runtimes.get(threads);
+function relaxedModule(): WebAssembly.Module | string {
+  if (!fs.existsSync(RELAXED_WASM_PATH)) return `${RELAXED_WASM_PATH} is not built (it needs clang 16 or newer: apt-get install clang-19 lld-19, then npm run build:wasm)`;
+  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const bytes = fs.readFileSync(RELAXED_WASM_PATH);
+  if (!WebAssembly.validate(bytes)) return `this Node.js (${process.version}) does not run WebAssembly relaxed SIMD`;
+  const module = new WebAssembly.Module(bytes);
+  const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true }) } });
+  if ((probe.exports.relaxed_simd_exact as () => number)() !== 1) return "this machine's relaxed SIMD rounds or widens differently from x86's (relaxed_simd_exact)";
+  return module;
+}
+
+let relaxed: WebAssembly.Module | string | undefined;
+
+/** Why kernels-relaxed.wasm cannot be used here, or null if it can. */
+export function relaxedSimdUnavailable(): string | null {
+  relaxed ??= relaxedModule();
+  return typeof relaxed === 'string' ? relaxed : null;
+}
+
+/** The build of the kernels to use: LLAMASCOPE_WASM_SIMD, else 'relaxed' where it can run, else 'simd128'. */
+export function defaultSimd(): WasmSimd {
+  const env = process.env.LLAMASCOPE_WASM_SIMD;
+  if (env === 'relaxed' || env === 'simd128') return env;
+  if (env) throw new Error(`LLAMASCOPE_WASM_SIMD=${env} is not one of relaxed, simd128`);
+  return relaxedSimdUnavailable() === null ? 'relaxed' : 'simd128';
+}
+
+/**
+ * The process's WASM runtime with `threads` threads and the `simd` build (one per combination,
+ * created on first use and kept: backends share it), or null when kernels.wasm has not been built.
+ * Asking for 'relaxed' where it cannot run is an error that says why.
+ */
+export function loadWasmRuntime(threads: number, simd: WasmSimd = defaultSimd()): WasmRuntime | null {
+  const key = `${simd}/${threads}`;
+  const existing = runtimes.get(key);
   if (existing) return existing;
-  if (!fs.existsSync(WASM_PATH)) return null;
-  const runtime = new WasmRuntime(new WebAssembly.Module(fs.readFileSync(WASM_PATH)), threads);
-  runtimes.set(threads, runtime);
+  let module: WebAssembly.Module;
+  if (simd === 'relaxed') {
+    const why = relaxedSimdUnavailable();
+    if (why) throw new Error(`the relaxed-SIMD WASM kernels cannot run: ${why}. LLAMASCOPE_WASM_SIMD=simd128 uses the plain SIMD128 build.`);
+    module = relaxed as WebAssembly.Module;
+  } else {
+    if (!fs.existsSync(WASM_PATH)) return null;
+    module = new WebAssembly.Module(fs.readFileSync(WASM_PATH));
+  }
+  const runtime = new WasmRuntime(module, threads, simd);
+  runtimes.set(key, runtime);
   return runtime;
 }

@@ -18,6 +18,7 @@ declare global {
     class Global {
       value: number;
     }
+    function validate(bytes: Uint8Array): boolean;
   }
 }
 export {};

@@ -6,6 +6,17 @@
 #include <wasm_simd128.h>
 
 #define EXPORT __attribute__((visibility("default")))
+/**
+ * Hides a vector's value from LLVM's optimizer, which sometimes rewrites a vector conversion into
+ * scalar ones. Only clang < 16 accepts a vector operand in inline asm; newer clangs (which build
+ * kernels-relaxed.wasm) get no barrier, and their code for such a conversion is slower.
+ */
+#if __clang_major__ < 16
+#define OPAQUE_VECTOR(v) __asm__("" : "+r"(v))
+#else
+#define OPAQUE_VECTOR(v) ((void)0)
+#endif
+
 /** Before a short fixed loop over vectors: unrolled, its arrays stay in locals (registers), not in memory. */
 #define UNROLL _Pragma("clang loop unroll(full)")
 
@@ -88,7 +99,7 @@ static inline v128_t double_rounding(v128_t s, v128_t p, v128_t acc) {
 static inline v128_t round_f32(v128_t s) {
   v128_t s32 = wasm_f32x4_demote_f64x2_zero(s);
   // opaque to LLVM, which would otherwise turn demote + promote into four scalar conversions
-  __asm__("" : "+r"(s32));
+  OPAQUE_VECTOR(s32);
   return wasm_f64x2_promote_low_f32x4(s32);
 }
 

@@ -36,7 +36,7 @@ static inline int any_f16_special(const v128_t h[4]) {
 static inline v128_t codes_to_f32(v128_t c, int high) {
   v128_t wide = high ? wasm_i32x4_extend_high_i16x8(c) : wasm_i32x4_extend_low_i16x8(c);
   // opaque to LLVM, which would otherwise merge widening and conversion into scalar conversions
-  __asm__("" : "+r"(wide));
+  OPAQUE_VECTOR(wide);
   return wasm_f32x4_convert_i32x4(wide);
 }
 

@@ -1,0 +1,50 @@
+// linear-q0-lanes.c with relaxed SIMD (relaxed.h): the same results, bit for bit, with x86's int8
+// dot product and fused multiply-add, as ggml's AVX2 kernels themselves compute them.
+#include "relaxed.h"
+
+enum { Q8_0 = 0, Q5_0 = 1, Q4_0 = 2 };
+static const int BLOCK_BYTES[3] = { 34, 22, 18 };
+
+/** A block's 32 signed codes: values 0..15 in *lo, 16..31 in *hi. */
+static inline void decode(int type, const uint8_t* block, v128_t* lo, v128_t* hi) {
+  if (type == Q8_0) {
+    *lo = wasm_v128_load(block + 2);
+    *hi = wasm_v128_load(block + 18);
+  } else if (type == Q4_0) {
+    v128_t packed = wasm_v128_load(block + 2);
+    *lo = wasm_i8x16_sub(wasm_v128_and(packed, wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8));
+    *hi = wasm_i8x16_sub(wasm_v128_and(wasm_u16x8_shr(packed, 4), wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8));
+  } else {
+    uint32_t qh = block[2] | (block[3] << 8) | (block[4] << 16) | ((uint32_t)block[5] << 24);
+    v128_t packed = wasm_v128_load(block + 6);
+    *lo = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(packed, wasm_i8x16_splat(0x0f)), fifth_bits(qh & 0xffff)), wasm_i8x16_splat(16));
+    *hi = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(packed, 4), wasm_i8x16_splat(0x0f)), fifth_bits(qh >> 16)), wasm_i8x16_splat(16));
+  }
+}
+
+EXPORT void linear_q0_lanes(int type, const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight, int out_features,
+                            float* out, int ith, int nth) {
+  int nb = width / 32, first, end;
+  size_t block_bytes = BLOCK_BYTES[type], row_bytes = nb * block_bytes;
+  thread_rows(out_features, 1, ith, nth, &first, &end);
+  for (int o = first; o < end; o++) {
+    const uint8_t* w = weight + o * row_bytes;
+    for (int r = 0; r < rows; r++) {
+      const int8_t* a = aq + (size_t)r * width;
+      const float* d = ad + (size_t)r * nb;
+      v128_t acc03 = wasm_f32x4_splat(0), acc47 = wasm_f32x4_splat(0); // ggml's eight float32 lanes
+      for (int b = 0; b < nb; b++) {
+        const uint8_t* block = w + b * block_bytes;
+        v128_t lo, hi;
+        decode(type, block, &lo, &hi);
+        v128_t db = wasm_f32x4_splat(f16_at(block) * d[b]);
+        acc03 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_i8_i8(lo, wasm_v128_load(a + 32 * b))), db, acc03);
+        acc47 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_i8_i8(hi, wasm_v128_load(a + 32 * b + 16))), db, acc47);
+      }
+      float lanes[8];
+      wasm_v128_store(lanes, acc03);
+      wasm_v128_store(lanes + 4, acc47);
+      out[(size_t)r * out_features + o] = hsum_float_8(lanes);
+    }
+  }
+}
