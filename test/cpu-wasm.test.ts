@@ -10,6 +10,7 @@ import { LlamaModel } from '../src/model/llama';
 import { modelPath } from './helpers/references';
 import { bitsEqual, random, SIMD_BUILDS } from './helpers/fast-path';
 import { relaxedSimdUnavailable } from '../src/backend/cpu/wasm/runtime';
+import { useGgmlSimd } from '../src/backend/cpu/ops/ggml-float';
 
 /** Weights of `type` from values with the spread of trained weights, plus an all-zero row block. */
 function quantizedWeight(type: string, out: number, width: number, seed: number): Uint8Array {
@@ -167,6 +168,28 @@ describe('CPU fast path: the attention ops of the llama.cpp numeric mode equal t
       };
       const [f, r] = [await run(fast), await run(reference)];
       ['q·Kᵀ', 'softmax', 'P·V'].forEach((what, i) => bitsEqual(f[i], r[i], what));
+    });
+  }
+});
+
+describe("CPU fast path: SiLU equals ggml's float32 silu (the reference's vSilu) bit for bit", () => {
+  const reference = new CpuBackend({ kernels: 'reference' });
+  // |x| up to 120: past ~87 expf(-x) overflows or its result is subnormal (the scalar lanes)
+  const next = random(77);
+  const values = new Float32Array(4099).map((_, i) => (i < 8 ? [0, -0, 1e-40, -1e-40, 88.5, -88.5, 104, -104][i] : next() * (i % 5 === 0 ? 240 : 16)));
+  for (const simd of SIMD_BUILDS) for (const form of ['avx512', 'avx2'] as const) {
+    it(`silu(x) * y, fused, ${form} form of ggml_v_expf, ${simd}`, async () => {
+      const previous = useGgmlSimd(form);
+      try {
+        const run = (backend: Backend) => {
+          const x = Tensor.from(values, [values.length], { backend });
+          // a slice: the silu input starts past its buffer's start
+          return x.slice(0, 3, values.length).silu().mul(Tensor.from(values.slice(0, values.length - 3).reverse(), [values.length - 3], { backend })).data();
+        };
+        bitsEqual((await run(new CpuBackend({ kernels: 'wasm', threads: 2, simd }))) as Float32Array, (await run(reference)) as Float32Array, `silu (${form})`);
+      } finally {
+        useGgmlSimd(previous);
+      }
     });
   }
 });

@@ -21,6 +21,8 @@ import { HeapReclaimer } from './wasm/reclaim';
 import { defaultSimd, defaultThreads, loadWasmRuntime, WASM_PATH, type WasmRuntime, type WasmSimd } from './wasm/runtime';
 import { linearWasm } from './wasm/linear';
 import { matmulGgmlWasm, softmaxGgmlWasm } from './wasm/attention';
+import { siluOnWasm } from './wasm/silu';
+import { withScratch } from './wasm/operands';
 
 export interface CpuOptions {
   /** 'wasm': the WASM SIMD fast path (the default where built); 'reference': TypeScript kernels only. */
@@ -67,7 +69,10 @@ export class CpuBackend implements Backend {
     const length = numel(kernel.shape);
     const out = this.allocateBytes(kernel.dtype, length, 4 * length, kernel.dtype === 'i32' ? 'i32' : 'f32');
     if (kernel.kind === 'elementwise') {
-      runElementwise(kernel, out.data as Float32Array | Int32Array, kernel.inputs.map((b) => (b as CpuBuffer).data as Float32Array | Int32Array));
+      const inputs = kernel.inputs.map((b) => (b as CpuBuffer).data as Float32Array | Int32Array);
+      const wasm = this.wasm;
+      if (wasm) withScratch(wasm.heap, (take) => runElementwise(siluOnWasm(wasm, kernel, inputs, take), out.data as Float32Array | Int32Array, inputs));
+      else runElementwise(kernel, out.data as Float32Array | Int32Array, inputs);
     } else {
       this.runOp(kernel, out);
     }

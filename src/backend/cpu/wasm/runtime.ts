@@ -17,8 +17,8 @@ export const RELAXED_WASM_PATH = path.join(__dirname, 'kernels-relaxed.wasm');
 /** Which build of the kernels: 'relaxed' (relaxed SIMD) or 'simd128' (plain SIMD128). */
 export type WasmSimd = 'relaxed' | 'simd128';
 
-/** Exported kernels, each called as f(...args, ith, nth) with int32 arguments (floats as their bits). */
-const FUNCTIONS = ['quantize_q8_0', 'linear_q4_0_q8_0', 'linear_q0_lanes', 'quantize_q8_k', 'linear_q4_k_q8_k', 'linear_q6_k_q8_k', 'linear_q5_k_q8_k', 'linear_q3_k_q8_k', 'linear_q2_k_q8_k', 'linear_q2_k_repacked_q8_k', 'quantize_q8_1', 'linear_qx_1_q8_1', 'matmul_f16_ggml', 'softmax_ggml', 'linear_float', 'activation_sums', 'linear_float_ggml', 'round_to_f16'] as const;
+/** Exported kernels, each called as f(...args, part, parts) with int32 arguments (floats as their bits). */
+const FUNCTIONS = ['quantize_q8_0', 'linear_q4_0_q8_0', 'linear_q0_lanes', 'quantize_q8_k', 'linear_q4_k_q8_k', 'linear_q6_k_q8_k', 'linear_q5_k_q8_k', 'linear_q3_k_q8_k', 'linear_q2_k_q8_k', 'linear_q2_k_repacked_q8_k', 'quantize_q8_1', 'linear_qx_1_q8_1', 'matmul_f16_ggml', 'softmax_ggml', 'linear_float', 'activation_sums', 'linear_float_ggml', 'round_to_f16', 'silu_ggml'] as const;
 export type KernelName = (typeof FUNCTIONS)[number];
 
 type Exports = Record<KernelName, (...args: number[]) => void> & {
@@ -28,6 +28,10 @@ type Exports = Record<KernelName, (...args: number[]) => void> & {
 
 /** Below this much work a kernel runs on the calling thread only. */
 const SHARED_WORK_MIN = 1 << 19;
+/** Parts per thread of a shared job (threads.ts): small enough that the threads finish together. */
+const CHUNKS_PER_THREAD = 8;
+/** Kernels that index per-thread scratch by their part: split into exactly one part per thread. */
+const ONE_PART_PER_THREAD: ReadonlySet<KernelName> = new Set(['matmul_f16_ggml']);
 
 export class WasmRuntime {
   readonly heap: WasmHeap;
@@ -50,7 +54,7 @@ export class WasmRuntime {
   run(name: KernelName, args: readonly number[], work: number): void {
     const f = this.exports[name];
     if (work < SHARED_WORK_MIN) f(...args, 0, 1);
-    else this.pool.run(name, args, (ith, nth) => f(...args, ith, nth));
+    else this.pool.run(name, args, ONE_PART_PER_THREAD.has(name) ? 0 : CHUNKS_PER_THREAD * this.threads, (part, parts) => f(...args, part, parts));
   }
 
   close(): void {

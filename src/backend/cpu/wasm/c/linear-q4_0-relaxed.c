@@ -1,9 +1,12 @@
 // linear-q4_0.c with relaxed SIMD (relaxed.h): the same results, bit for bit, with x86's int8 dot
-// product and fused multiply-add in place of int16 products and the float64 FMA emulation.
-// (q4 - 8) . a = q4 . a - 8 sum(a): the nibbles 0..15 are the unsigned operand of the dot.
+// product and fused multiply-add in place of int16 products and the float64 FMA emulation, eight
+// weight rows at a time. (q4 - 8) . a = q4 . a - 8 sum(a): the nibbles 0..15 are the unsigned
+// operand of the dot.
 #include "relaxed.h"
 
 #define Q4_0_BYTES 18
+/** Weight rows per pass: they share the activation loads and sums. */
+#define GROUP 8
 
 /** Eight int16 lanes of q4 . a over one block (pairs of products; at most 8 * 15 * 127 in magnitude). */
 static inline v128_t q4_dot_pairs(const uint8_t* block, v128_t a0, v128_t a1) {
@@ -19,44 +22,68 @@ static int q4_0_dot_scalar(const uint8_t* block, const int8_t* a) {
   return s;
 }
 
-/** One output row (the rows left over from groups of four). */
+/** One output row (the rows left over from groups of GROUP). */
 static float q4_0_row(const uint8_t* w, int nb, const int8_t* aq, const float* ad) {
   float acc = 0;
   for (int b = 0; b < nb; b++) acc = fma32_exact_product((double)q4_0_dot_scalar(w + b * Q4_0_BYTES, aq + 32 * b) * (f16_at(w + b * Q4_0_BYTES) * ad[b]), acc);
   return acc;
 }
 
+/**
+ * Four int32 lanes: q4 . a (nibbles 0..15, not yet minus 8) of four weight rows w[0..3] over block
+ * `at`. The pair sums are folded in int16 — 4, 8, then 16 products per lane, at most 16 * 15 * 127
+ * = 30480 in magnitude — and only the last fold widens.
+ */
+static inline v128_t q4_dots4(const uint8_t* const* w, size_t at, v128_t a0, v128_t a1) {
+  v128_t s0 = q4_dot_pairs(w[0] + at, a0, a1), s1 = q4_dot_pairs(w[1] + at, a0, a1);
+  v128_t s2 = q4_dot_pairs(w[2] + at, a0, a1), s3 = q4_dot_pairs(w[3] + at, a0, a1);
+  // [row 0 x4, row 1 x4] and [row 2 x4, row 3 x4]: halves of each row added (i64 lanes: punpck)
+  v128_t t01 = wasm_i16x8_add(wasm_i64x2_shuffle(s0, s1, 0, 2), wasm_i64x2_shuffle(s0, s1, 1, 3));
+  v128_t t23 = wasm_i16x8_add(wasm_i64x2_shuffle(s2, s3, 0, 2), wasm_i64x2_shuffle(s2, s3, 1, 3));
+  // [row 0 x2, row 1 x2, row 2 x2, row 3 x2] (i32 lanes: shufps), then each row's pair widened and added
+  v128_t u = wasm_i16x8_add(wasm_i32x4_shuffle(t01, t23, 0, 2, 4, 6), wasm_i32x4_shuffle(t01, t23, 1, 3, 5, 7));
+  return wasm_i32x4_dot_i16x8(u, wasm_i16x8_splat(1));
+}
+
 EXPORT void linear_q4_0_q8_0(const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight, int out_features,
                              float* out, int ith, int nth) {
   int nb = width / 32, first, end;
   size_t row_bytes = (size_t)nb * Q4_0_BYTES;
-  v128_t ones = wasm_i16x8_splat(1), eights = wasm_i8x16_splat(8);
-  thread_rows(out_features, 4, ith, nth, &first, &end);
-  int o = first;
-  for (; o + 4 <= end; o += 4) {
-    const uint8_t* w0 = weight + o * row_bytes;
-    const uint8_t* w1 = w0 + row_bytes;
-    const uint8_t* w2 = w1 + row_bytes;
-    const uint8_t* w3 = w2 + row_bytes;
+  v128_t eights = wasm_i8x16_splat(8);
+  thread_rows(out_features, GROUP, ith, nth, &first, &end);
+  // The GROUP rows computed together are `stride` apart, so that each of them continues where the
+  // previous pass's left off: GROUP long sequential streams through the weights, which the
+  // hardware prefetchers follow (GROUP adjacent rows would be as many streams of one row each).
+  int stride = (end - first) / GROUP;
+  for (int o = first; o < first + stride; o++) {
+    const uint8_t* w[GROUP];
+    for (int i = 0; i < GROUP; i++) w[i] = weight + (size_t)(o + i * stride) * row_bytes;
     for (int r = 0; r < rows; r++) {
       const int8_t* a = aq + (size_t)r * width;
       const float* d = ad + (size_t)r * nb;
-      v128_t acc = wasm_f32x4_splat(0);
+      v128_t acc[GROUP / 4];
+      for (int g = 0; g < GROUP / 4; g++) acc[g] = wasm_f32x4_splat(0);
       for (int b = 0; b < nb; b++) {
         v128_t a0 = wasm_v128_load(a + 32 * b), a1 = wasm_v128_load(a + 32 * b + 16);
-        v128_t offset = wasm_i16x8_add(dot_u8_i8_pairs(eights, a0), dot_u8_i8_pairs(eights, a1)); // 8 sum(a), in pairs
+        // 8 sum(a) in every lane
+        v128_t eight_sums = wasm_i32x4_dot_i16x8(wasm_i16x8_add(dot_u8_i8_pairs(eights, a0), dot_u8_i8_pairs(eights, a1)), wasm_i16x8_splat(1));
+        eight_sums = wasm_i32x4_add(eight_sums, wasm_i32x4_shuffle(eight_sums, eight_sums, 2, 3, 0, 1));
+        eight_sums = wasm_i32x4_add(eight_sums, wasm_i32x4_shuffle(eight_sums, eight_sums, 1, 0, 3, 2));
         size_t at = (size_t)b * Q4_0_BYTES;
-        v128_t isum = hsum4_i32(wasm_i32x4_dot_i16x8(wasm_i16x8_sub(q4_dot_pairs(w0 + at, a0, a1), offset), ones),
-                                wasm_i32x4_dot_i16x8(wasm_i16x8_sub(q4_dot_pairs(w1 + at, a0, a1), offset), ones),
-                                wasm_i32x4_dot_i16x8(wasm_i16x8_sub(q4_dot_pairs(w2 + at, a0, a1), offset), ones),
-                                wasm_i32x4_dot_i16x8(wasm_i16x8_sub(q4_dot_pairs(w3 + at, a0, a1), offset), ones));
-        v128_t dd = wasm_f32x4_mul(f16x4_to_f32(w0 + at, w1 + at, w2 + at, w3 + at), wasm_f32x4_splat(d[b]));
-        acc = fma_f32x4(wasm_f32x4_convert_i32x4(isum), dd, acc);
+        v128_t da = wasm_f32x4_splat(d[b]);
+        UNROLL for (int g = 0; g < GROUP / 4; g++) {
+          const uint8_t* const* wg = w + 4 * g;
+          v128_t isum = wasm_i32x4_sub(q4_dots4(wg, at, a0, a1), eight_sums);
+          v128_t dd = wasm_f32x4_mul(f16x4_to_f32(wg[0] + at, wg[1] + at, wg[2] + at, wg[3] + at), da);
+          acc[g] = fma_f32x4(wasm_f32x4_convert_i32x4(isum), dd, acc[g]);
+        }
       }
-      wasm_v128_store(out + (size_t)r * out_features + o, acc);
+      float lanes[GROUP];
+      for (int g = 0; g < GROUP / 4; g++) wasm_v128_store(lanes + 4 * g, acc[g]);
+      for (int i = 0; i < GROUP; i++) out[(size_t)r * out_features + o + i * stride] = lanes[i];
     }
   }
-  for (; o < end; o++) {
+  for (int o = first + GROUP * stride; o < end; o++) {
     for (int r = 0; r < rows; r++) out[(size_t)r * out_features + o] = q4_0_row(weight + o * row_bytes, nb, aq + (size_t)r * width, ad + (size_t)r * nb);
   }
 }
