@@ -194,6 +194,23 @@ describe("CPU fast path: SiLU equals ggml's float32 silu (the reference's vSilu)
   }
 });
 
+describe('CPU fast path: f16 rounding in fused expressions', () => {
+  const reference = new CpuBackend({ kernels: 'reference' });
+  const next = random(78);
+  // ties between halves, f16 subnormals, values that round to infinity, and ordinary ones
+  const special = [1 + 2 ** -11, 1 + 3 * 2 ** -11, 2 ** -20, -3 * 2 ** -25, 65519, 65520, -70000, 0, -0];
+  const values = new Float32Array(1031).map((_, i) => (i < special.length ? special[i] : next() * (i % 3 === 0 ? 1e-4 : 100)));
+  for (const simd of SIMD_BUILDS) {
+    it(`roundF16(x) + y, ${simd}`, async () => {
+      const run = (backend: Backend) => {
+        const x = Tensor.from(values, [values.length], { backend });
+        return x.slice(0, 1, values.length).roundF16().add(Tensor.from(new Float32Array(values.length - 1).fill(0.5), [values.length - 1], { backend })).data();
+      };
+      bitsEqual((await run(new CpuBackend({ kernels: 'wasm', threads: 2, simd }))) as Float32Array, (await run(reference)) as Float32Array, 'roundF16');
+    });
+  }
+});
+
 describe('CPU backend: choosing the kernels', () => {
   const saved = process.env.LLAMASCOPE_CPU_KERNELS;
   afterEach(() => {

@@ -158,6 +158,14 @@ describe('LLaMA forward', function () {
     }
   });
 
+  it("names where in the forward pass an op that fails at realize time was made; a hook's own ops keep their stack", async () => {
+    const model = await LlamaModel.load(modelPath('q8_0'));
+    // token 5000 is past the 2048-entry vocabulary: the embedding lookup fails when it runs
+    await assert.rejects(model.runWithHooks([1, 5000], {}), /realizing getRows.*outside the table's 2048 rows[\s\S]*op created in the LLaMA forward pass, before hook_embed/);
+    const hooks: Hooks = { 'blocks.1.hook_resid_mid': (x) => x.add(Tensor.getRows(x, Tensor.from([0, 9], [2], { dtype: 'i32', backend: x.backend }))) };
+    await assert.rejects(model.runWithHooks([1, 2], hooks), /realizing getRows[\s\S]*op created at .*model\.test\.ts/);
+  });
+
   describe('KV cache (seed 002)', () => {
     it('incremental decoding equals the full forward at every layer and position', async () => {
       const model = await LlamaModel.load(modelPath('q4_k_m'));

@@ -16,7 +16,7 @@
 // step, and in a quantized model such steps spread to every later position (~1e-2 in logits).
 
 import { openGGUF, type GGUFFile } from '../gguf';
-import { Tensor, realize, type Backend } from '../tensor';
+import { Tensor, createdIn, realize, type Backend } from '../tensor';
 import { shapeString } from '../tensor/view';
 import { defaultBackend } from '../tensor/device';
 import { readHParams, type LlamaHParams } from './hparams';
@@ -216,10 +216,14 @@ export class LlamaModel {
   /** The logits (lazy) of a forward pass, with optional hooks that read or replace activations. */
   forward(tokens: ArrayLike<number>, options: ForwardOptions & { hooks?: Hooks } = {}): Tensor {
     const it = this.steps(tokens, options);
-    let step = it.next();
+    // The forward's own ops are labelled by where in the pass they are (cheaper than a stack each);
+    // ops a hook creates keep the hook's own stack.
+    let step = createdIn('the LLaMA forward pass, before hook_embed', () => it.next());
     while (!step.done) {
-      const fn = options.hooks?.[step.value.name];
-      step = it.next(fn ? fn(step.value.tensor, step.value.name) ?? undefined : undefined);
+      const { name, tensor } = step.value;
+      const fn = options.hooks?.[name];
+      const replacement = fn ? fn(tensor, name) ?? undefined : undefined;
+      step = createdIn(`the LLaMA forward pass, after ${name}`, () => it.next(replacement));
     }
     if (options.cache) options.cache.commit(tokens.length);
     return step.value;

@@ -1,4 +1,4 @@
-export { Tensor, Node, type TensorData } from './tensor';
+export { Tensor, Node, createdIn, type TensorData } from './tensor';
 export { realize } from './schedule';
 export { TensorError } from './errors';
 export { defaultBackend, setDefaultBackend, useBackend, type BackendName } from './device';

@@ -125,7 +125,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 function realizeError(node: Node, cause: unknown): Error {
   if (cause instanceof TensorError && cause.message.startsWith('realizing ')) return cause;
   const inputs = node.srcs.map((s) => `${shapeString(s.shape)} ${s.dtype}`).join(', ');
-  const where = node.origin?.stack?.split('\n').slice(1).find((l) => !l.includes('/src/tensor/')) ?? '  (unknown place)';
+  const where =
+    typeof node.origin === 'string' ? `in ${node.origin}` : (node.origin?.stack?.split('\n').slice(1).find((l) => !l.includes('/src/tensor/')) ?? '  (unknown place)');
   // The device is named once, here; a memory error's own message starts with it too.
   const message = cause instanceof DeviceMemoryError ? cause.problem : cause instanceof Error ? cause.message : String(cause);
   const e = new TensorError(`realizing ${node.args.op}(${inputs}) -> ${shapeString(node.shape)} ${node.dtype} on ${node.backend.description} failed: ${message}\n  op created ${where.trim()}`);

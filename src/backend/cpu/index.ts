@@ -21,7 +21,7 @@ import { HeapReclaimer } from './wasm/reclaim';
 import { defaultSimd, defaultThreads, loadWasmRuntime, WASM_PATH, type WasmRuntime, type WasmSimd } from './wasm/runtime';
 import { linearWasm } from './wasm/linear';
 import { matmulGgmlWasm, softmaxGgmlWasm } from './wasm/attention';
-import { siluOnWasm } from './wasm/silu';
+import { unaryOnWasm } from './wasm/unary';
 import { withScratch } from './wasm/operands';
 
 export interface CpuOptions {
@@ -71,7 +71,7 @@ export class CpuBackend implements Backend {
     if (kernel.kind === 'elementwise') {
       const inputs = kernel.inputs.map((b) => (b as CpuBuffer).data as Float32Array | Int32Array);
       const wasm = this.wasm;
-      if (wasm) withScratch(wasm.heap, (take) => runElementwise(siluOnWasm(wasm, kernel, inputs, take), out.data as Float32Array | Int32Array, inputs));
+      if (wasm) withScratch(wasm.heap, (take) => runElementwise(unaryOnWasm(wasm, kernel, inputs, take), out.data as Float32Array | Int32Array, inputs));
       else runElementwise(kernel, out.data as Float32Array | Int32Array, inputs);
     } else {
       this.runOp(kernel, out);
