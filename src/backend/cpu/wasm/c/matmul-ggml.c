@@ -13,17 +13,24 @@
 #define MAX_LANES 64
 #define MAX_COLUMNS 1024
 
+/** l[i] += l[i + count] for i < count (count a multiple of 4): one step of a halving reduction, four lanes at a time. */
+static inline void add_upper(float* l, int count) {
+  for (int i = 0; i < count; i += 4) wasm_v128_store(l + i, wasm_f32x4_add(wasm_v128_load(l + i), wasm_v128_load(l + i + count)));
+}
+
 /** hsum of L lanes folded in halves, each add rounded to float32 (foldSum). */
 static float fold_lanes(float* l, int L) {
-  for (int h = L >> 1; h >= 1; h >>= 1)
+  int h = L >> 1;
+  for (; h >= 4; h >>= 1) add_upper(l, h);
+  for (; h >= 1; h >>= 1)
     for (int i = 0; i < h; i++) l[i] = l[i] + l[i + h];
   return l[0];
 }
 
 /** GGML_F16_VEC_REDUCE over four accumulators of L lanes (reduceAccumulators). */
 static float reduce_accumulators(float* l, int L) {
-  for (int h = 2; h >= 1; h >>= 1)
-    for (int i = 0; i < h * L; i++) l[i] = l[i] + l[i + h * L];
+  add_upper(l, 2 * L);
+  add_upper(l, L);
   if (L == 16) return fold_lanes(l, 16);
   float t0 = l[0] + l[4], t1 = l[1] + l[5], t2 = l[2] + l[6], t3 = l[3] + l[7];
   return (t0 + t1) + (t2 + t3);
@@ -48,6 +55,13 @@ static float dot_ggml(const float* a, const float* b, int bs, int k, int L, int 
   return (float)s;
 }
 
+/** x[j] += y[j] for j < n, four at a time. */
+static inline void add_rows(float* x, const float* y, int n) {
+  int j = 0;
+  for (; j + 4 <= n; j += 4) wasm_v128_store(x + j, wasm_f32x4_add(wasm_v128_load(x + j), wasm_v128_load(y + j)));
+  for (; j < n; j++) x[j] = x[j] + y[j];
+}
+
 /** A row of outputs at once when B's rows are contiguous (P·V): lanes x columns accumulators. */
 static void row_ggml(const float* a, const float* b, int bk, int k, int n, float* out, int L, int tiny, int simd_end, float* acc) {
   int step = tiny ? L : 4 * L, end = tiny ? k : simd_end, n4 = n & ~3;
@@ -60,18 +74,27 @@ static void row_ggml(const float* a, const float* b, int bk, int k, int n, float
     for (; j < n4; j += 4) wasm_v128_store(lane + j, wasm_f32x4_add(wasm_f32x4_mul(av, wasm_v128_load(brow + j)), wasm_v128_load(lane + j)));
     for (; j < n; j++) lane[j] += a[p] * brow[j];
   }
-  // Reduce lanes for every column in the order dot_ggml does for one.
+  // Reduce lanes for every column in the order dot_ggml does for one, four columns at a time.
   if (tiny) {
     for (int h = L >> 1; h >= 1; h >>= 1)
-      for (int i = 0; i < h; i++)
-        for (int j = 0; j < n; j++) acc[i * n + j] = acc[i * n + j] + acc[(i + h) * n + j];
+      for (int i = 0; i < h; i++) add_rows(acc + i * n, acc + (i + h) * n, n);
     for (int j = 0; j < n; j++) out[j] = acc[j];
     return;
   }
-  float lanes[MAX_LANES];
+  for (int h = 2; h >= 1; h >>= 1)
+    for (int i = 0; i < h * L; i++) add_rows(acc + i * n, acc + (i + h * L) * n, n);
+  if (L == 16) {
+    for (int h = 8; h >= 1; h >>= 1)
+      for (int i = 0; i < h; i++) add_rows(acc + i * n, acc + (i + h) * n, n);
+  } else {
+    // t_i = l_i + l_i+4 (rows 0..3), then (t0 + t1) + (t2 + t3)
+    for (int i = 0; i < 4; i++) add_rows(acc + i * n, acc + (i + 4) * n, n);
+    add_rows(acc, acc + n, n);
+    add_rows(acc + 2 * n, acc + 3 * n, n);
+    add_rows(acc, acc + 2 * n, n);
+  }
   for (int j = 0; j < n; j++) {
-    for (int l = 0; l < step; l++) lanes[l] = acc[l * n + j];
-    double s = reduce_accumulators(lanes, L);
+    double s = acc[j];
     for (int p = simd_end; p < k; p++) s += (double)(a[p] * b[(size_t)p * bk + j]);
     out[j] = (float)s;
   }
