@@ -74,7 +74,8 @@ EXPORT void linear_q4_0_q8_0(const int8_t* aq, const float* ad, int rows, int wi
         UNROLL for (int g = 0; g < GROUP / 4; g++) {
           const uint8_t* const* wg = w + 4 * g;
           v128_t isum = wasm_i32x4_sub(q4_dots4(wg, at, a0, a1), eight_sums);
-          v128_t dd = wasm_f32x4_mul(f16x4_to_f32(wg[0] + at, wg[1] + at, wg[2] + at, wg[3] + at), da);
+          // the table (F16_TO_F32) costs fewer instructions here than f16x4_to_f32's arithmetic
+          v128_t dd = wasm_f32x4_mul(wasm_f32x4_make(f16_at(wg[0] + at), f16_at(wg[1] + at), f16_at(wg[2] + at), f16_at(wg[3] + at)), da);
           acc[g] = fma_f32x4(wasm_f32x4_convert_i32x4(isum), dd, acc[g]);
         }
       }
