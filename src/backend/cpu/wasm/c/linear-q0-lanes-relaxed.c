@@ -22,11 +22,12 @@ static inline void decode(int type, const uint8_t* block, v128_t* lo, v128_t* hi
   }
 }
 
-EXPORT void linear_q0_lanes(int type, const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight, int out_features,
-                            float* out, int ith, int nth) {
-  int nb = width / 32, first, end;
+/** The kernel for one weight type (a constant once inlined: no per-block switch on it). */
+static inline __attribute__((always_inline)) void lanes_rows(int type, const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight,
+                                                             int out_features, float* out, int first, int end) {
+  int nb = width / 32;
   size_t block_bytes = BLOCK_BYTES[type], row_bytes = nb * block_bytes;
-  thread_rows(out_features, 1, ith, nth, &first, &end);
+  v128_t zero = opaque_zero();
   for (int o = first; o < end; o++) {
     const uint8_t* w = weight + o * row_bytes;
     for (int r = 0; r < rows; r++) {
@@ -38,8 +39,8 @@ EXPORT void linear_q0_lanes(int type, const int8_t* aq, const float* ad, int row
         v128_t lo, hi;
         decode(type, block, &lo, &hi);
         v128_t db = wasm_f32x4_splat(f16_at(block) * d[b]);
-        acc03 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_i8_i8(lo, wasm_v128_load(a + 32 * b))), db, acc03);
-        acc47 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_i8_i8(hi, wasm_v128_load(a + 32 * b + 16))), db, acc47);
+        acc03 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_i8_i8(lo, wasm_v128_load(a + 32 * b), zero)), db, acc03);
+        acc47 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_i8_i8(hi, wasm_v128_load(a + 32 * b + 16), zero)), db, acc47);
       }
       float lanes[8];
       wasm_v128_store(lanes, acc03);
@@ -47,4 +48,13 @@ EXPORT void linear_q0_lanes(int type, const int8_t* aq, const float* ad, int row
       out[(size_t)r * out_features + o] = hsum_float_8(lanes);
     }
   }
+}
+
+EXPORT void linear_q0_lanes(int type, const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight, int out_features,
+                            float* out, int ith, int nth) {
+  int first, end;
+  thread_rows(out_features, 1, ith, nth, &first, &end);
+  if (type == Q8_0) lanes_rows(Q8_0, aq, ad, rows, width, weight, out_features, out, first, end);
+  else if (type == Q5_0) lanes_rows(Q5_0, aq, ad, rows, width, weight, out_features, out, first, end);
+  else lanes_rows(Q4_0, aq, ad, rows, width, weight, out_features, out, first, end);
 }

@@ -20,8 +20,22 @@ static inline v128_t dot_u8_i8_pairs(v128_t u, v128_t a) { return wasm_i16x8_rel
 /** fmaf in four lanes (vfmadd). */
 static inline v128_t fma_f32x4(v128_t a, v128_t b, v128_t c) { return wasm_f32x4_relaxed_madd(a, b, c); }
 
-/** Four int32 lanes of sums of four products w_i * a_i of signed bytes (|a| <= 127): ggml's mul_sum_i8_pairs_float, |w| . sign(a, w). */
-static inline v128_t dot_i8_i8(v128_t w, v128_t a) {
-  v128_t negative = wasm_i8x16_lt(w, wasm_i8x16_splat(0));
+/**
+ * A zero vector LLVM cannot see is zero. Compared with it, `x < 0` stays one i8x16.lt_s (x86:
+ * pcmpgtb); against a known zero LLVM rewrites it as an arithmetic shift by 7, which V8 has to
+ * emulate for bytes with five instructions.
+ */
+static inline v128_t opaque_zero(void) {
+  int zero = 0;
+  __asm__("" : "+r"(zero));
+  return wasm_i8x16_splat(zero);
+}
+
+/**
+ * Four int32 lanes of sums of four products w_i * a_i of signed bytes (|a| <= 127): ggml's
+ * mul_sum_i8_pairs_float, |w| . sign(a, w). `zero` from opaque_zero.
+ */
+static inline v128_t dot_i8_i8(v128_t w, v128_t a, v128_t zero) {
+  v128_t negative = wasm_i8x16_lt(w, zero);
   return dot_u8_i8(wasm_i8x16_abs(w), wasm_i8x16_sub(wasm_v128_xor(a, negative), negative));
 }
