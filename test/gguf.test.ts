@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { encodeGGUF, meta, openGGUF, writeGGUF, GGUFError, GGUFValueType, type GGUFArray, type GGUFContents } from '../src/gguf';
 import { REFERENCES_DIR, dequantReferences, fnv1a64, modelPath, modelSuffixes } from './helpers/references';
 import { fuzzGGUF } from '../scripts/fuzz-gguf';
+import { CpuBackend } from '../src/backend/cpu';
+import { Tensor } from '../src/tensor';
 import { entryFields, setU32, setU64, tensorInfo, tinyContents, tinyFile } from './helpers/tiny-gguf';
 
 interface TensorTypesReference {
@@ -281,7 +283,7 @@ describe('GGUF errors: each code from a hand-made bad file', () => {
     setU64(b, entryFields(info).offset, 2n ** 62n);
     expectError(b, 'TENSOR_OUT_OF_FILE');
   });
-  it("TENSOR_OVERLAP: seed 004's file, a Q4_0 tensor packed as if blocks were 16 bytes", () => {
+  it("TENSOR_OVERLAP: seed 004's file, a Q4_0 tensor packed as if blocks were 16 bytes", async () => {
     // The writer of such a file believed Q4_0 blocks are 16 bytes (no scale): 8 blocks take 128 bytes,
     // and the next tensor starts right there. Q4_0 blocks are 18 bytes, so the shape needs 144.
     const contents: GGUFContents = {
@@ -303,6 +305,13 @@ describe('GGUF errors: each code from a hand-made bad file', () => {
     assert.deepEqual(lenient.problems.map((p) => p.code), ['TENSOR_OVERLAP']);
     assert.throws(() => lenient.readRows('blk.0.ffn_up.weight'), (e: unknown) => e instanceof GGUFError && e.code === 'TENSOR_OVERLAP');
     assert.equal(lenient.readRows('blk.0.ffn_down.weight').length, 8);
+    // Read straight into device memory (the CPU backend's uploadWith): the failed read leaves no buffer behind.
+    for (const backend of [new CpuBackend({ kernels: 'wasm', threads: 1 }), new CpuBackend({ kernels: 'reference' })]) {
+      const before = backend.bytesInUse;
+      assert.throws(() => Tensor.fromGGUF(lenient, 'blk.0.ffn_up.weight', { backend }), (e: unknown) => e instanceof GGUFError && e.code === 'TENSOR_OVERLAP');
+      assert.equal(backend.bytesInUse, before);
+      assert.deepEqual(Array.from(await Tensor.fromGGUF(lenient, 'blk.0.ffn_down.weight', { backend }).data()), Array.from(lenient.readRows('blk.0.ffn_down.weight')));
+    }
   });
 });
 

@@ -90,6 +90,14 @@ export class GGUFFile {
     return this.source.read(t.offset, t.nBytes);
   }
 
+  /** A tensor's bytes as stored, written into `target` (exactly its byte size): no copy in between. */
+  readTensorInto(tensor: string | GGUFTensorInfo, target: Uint8Array): void {
+    const t = typeof tensor === 'string' ? this.tensor(tensor) : tensor;
+    this.assertReadable(t);
+    if (target.length !== t.nBytes) throw new RangeError(`${t.name} has ${t.nBytes} bytes; the target holds ${target.length}`);
+    this.source.readInto(t.offset, target);
+  }
+
   /** In a file opened with strict: false, a tensor whose bytes are not all in the file cannot be read. */
   private assertReadable(t: GGUFTensorInfo): void {
     const problem = this.problems.find((p) => p.details.tensor === t.name);

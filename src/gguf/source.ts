@@ -6,6 +6,8 @@ export interface ByteSource {
   readonly size: number;
   /** Bytes [offset, offset + length); the caller has checked the range lies inside `size`. */
   read(offset: number, length: number): Uint8Array;
+  /** Bytes [offset, offset + target.length) written into `target` (no copy of its own). */
+  readInto(offset: number, target: Uint8Array): void;
   close(): void;
 }
 
@@ -23,8 +25,14 @@ export class FileSource implements ByteSource {
   }
 
   read(offset: number, length: number): Uint8Array {
-    if (this.fd === null) throw new GGUFError('IO', `${this.path} was closed; open it again with openGGUF`);
     const out = new Uint8Array(length);
+    this.readInto(offset, out);
+    return out;
+  }
+
+  readInto(offset: number, out: Uint8Array): void {
+    if (this.fd === null) throw new GGUFError('IO', `${this.path} was closed; open it again with openGGUF`);
+    const length = out.length;
     let done = 0;
     while (done < length) {
       const n = fs.readSync(this.fd, out, done, length - done, offset + done);
@@ -35,7 +43,6 @@ export class FileSource implements ByteSource {
       }
       done += n;
     }
-    return out;
   }
 
   close(): void {
@@ -51,6 +58,9 @@ export class MemorySource implements ByteSource {
   }
   read(offset: number, length: number): Uint8Array {
     return this.bytes.subarray(offset, offset + length);
+  }
+  readInto(offset: number, target: Uint8Array): void {
+    target.set(this.bytes.subarray(offset, offset + target.length));
   }
   close(): void {}
 }

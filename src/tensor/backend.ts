@@ -47,6 +47,11 @@ export interface Backend {
   readonly bytesInUse: number;
   /** Copy host data to a new device buffer (f32/i32 arrays, or raw GGUF blocks for block dtypes). */
   upload(data: Float32Array | Int32Array | Uint8Array, dtype: DType, length: number): DeviceBuffer;
+  /**
+   * A new buffer of `bytes` bytes that `fill` writes straight into (a file read into the device's
+   * memory without a staging copy), where the backend can; otherwise callers use `upload`.
+   */
+  uploadWith?(dtype: DType, length: number, bytes: number, fill: (target: Uint8Array) => void): DeviceBuffer;
   /** Run one kernel into a new buffer. */
   run(kernel: Kernel): DeviceBuffer;
   /** Copy the elements of `view` over `source` (row-major) into `target` from element `offset` on. */

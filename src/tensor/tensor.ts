@@ -148,17 +148,24 @@ export class Tensor {
   static fromBlocks(bytes: Uint8Array, type: string, shape: Shape, options: { backend?: Backend } = {}): Tensor {
     const t = blockType(type);
     const n = numel(shape);
-    const rowLength = shape[shape.length - 1];
-    if (rowLength % t.blockSize !== 0) {
-      throw new TensorError(`${t.name} rows must be whole ${t.blockSize}-value blocks; shape ${shapeString(shape)} has rows of ${rowLength}`);
-    }
-    if (bytes.length !== (n / t.blockSize) * t.typeSize) {
-      throw new TensorError(`${bytes.length} bytes are not ${shapeString(shape)} of ${t.name} (${(n / t.blockSize) * t.typeSize} bytes)`);
-    }
+    Tensor.checkBlocks(bytes.length, type, shape);
     const backend = options.backend ?? defaultBackend();
     const node = new Node({ op: 'source' }, [], shape, t.name, backend);
     node.buffer = backend.upload(bytes, t.name, n);
     return Tensor.fromNode(node);
+  }
+
+  /** `byteLength` bytes of `type` blocks make whole rows of `shape`, or a TensorError says why not. */
+  private static checkBlocks(byteLength: number, type: string, shape: Shape): void {
+    const t = blockType(type);
+    const n = numel(shape);
+    const rowLength = shape[shape.length - 1];
+    if (rowLength % t.blockSize !== 0) {
+      throw new TensorError(`${t.name} rows must be whole ${t.blockSize}-value blocks; shape ${shapeString(shape)} has rows of ${rowLength}`);
+    }
+    if (byteLength !== (n / t.blockSize) * t.typeSize) {
+      throw new TensorError(`${byteLength} bytes are not ${shapeString(shape)} of ${t.name} (${(n / t.blockSize) * t.typeSize} bytes)`);
+    }
   }
 
   /**
@@ -168,6 +175,16 @@ export class Tensor {
   static fromGGUF(file: GGUFFile, name: string, options: { backend?: Backend } = {}): Tensor {
     const info = file.tensor(name);
     const shape = [...info.shape].reverse();
+    const backend = options.backend ?? defaultBackend();
+    if (backend.uploadWith) {
+      // Read straight into device memory: no transient copy of every tensor (loading a model
+      // this way peaks at its size, not its size plus whatever copies the GC has yet to take).
+      const dtype = info.type.name === 'F32' ? 'f32' : blockType(info.type.name).name;
+      if (dtype !== 'f32') Tensor.checkBlocks(info.nBytes, dtype, shape);
+      const node = new Node({ op: 'source' }, [], shape, dtype, backend);
+      node.buffer = backend.uploadWith(dtype, info.nElements, info.nBytes, (target) => file.readTensorInto(info, target));
+      return Tensor.fromNode(node);
+    }
     if (info.type.name === 'F32') {
       const bytes = file.readTensorBytes(info);
       return Tensor.from(new Float32Array(bytes.buffer, bytes.byteOffset, info.nElements), shape, options);

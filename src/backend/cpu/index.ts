@@ -65,6 +65,17 @@ export class CpuBackend implements Backend {
     return buffer;
   }
 
+  uploadWith(dtype: DType, length: number, bytes: number, fill: (target: Uint8Array) => void): DeviceBuffer {
+    const buffer = this.allocateBytes(dtype, length, bytes, dtype === 'i32' ? 'i32' : isComputeDType(dtype) ? 'f32' : 'u8');
+    try {
+      fill(new Uint8Array(buffer.data.buffer, buffer.data.byteOffset, bytes));
+    } catch (e) {
+      this.free(buffer);
+      throw e;
+    }
+    return buffer;
+  }
+
   run(kernel: Kernel): DeviceBuffer {
     const length = numel(kernel.shape);
     const out = this.allocateBytes(kernel.dtype, length, 4 * length, kernel.dtype === 'i32' ? 'i32' : 'f32');
