@@ -153,21 +153,27 @@ describe('CPU fast path: the attention ops of the llama.cpp numeric mode equal t
     [1, 2, 7, 40, 9, 1],
     [3, 1, 1, 24, 300, 1],
   ];
-  for (const [KV, G, T, D, Tk, innerPad] of shapes) {
-    it(`q·Kᵀ, softmax and P·V: ${KV} KV heads x ${G}, ${T} rows, head dim ${D}, ${Tk} keys, inner pad ${innerPad}`, async () => {
+  for (const [KV, G, T, D, Tk, innerPad] of shapes) for (const form of ['avx512', 'avx2'] as const) {
+    it(`q·Kᵀ, softmax and P·V: ${KV} KV heads x ${G}, ${T} rows, head dim ${D}, ${Tk} keys, inner pad ${innerPad}, ggml's ${form} lanes`, async () => {
+      const previous = useGgmlSimd(form);
       const run = async (backend: Backend) => {
-        const q = Tensor.from(await f16Values(KV * G * T * D, KV * 7 + T).data(), [KV, G * T, D], { backend });
+        // laid out as the LLaMA forward lays them out: T rows per head (one row: ggml_vec_dot_f16)
+        const q = Tensor.from(await f16Values(KV * G * T * D, KV * 7 + T).data(), [KV, G, T, D], { backend });
         const kCache = Tensor.from(await f16Values(Tk * KV * D, Tk).data(), [Tk, KV, D], { backend });
         const vCache = Tensor.from(await f16Values(Tk * KV * D, Tk + 1).data(), [Tk, KV, D], { backend });
-        const kByKv = kCache.permute(1, 0, 2);
+        const kByKv = kCache.permute(1, 0, 2).reshape(KV, 1, Tk, D);
         const scores = q.matmul(kByKv.transpose(-1, -2), { ggml: { innerPad: 1 } }).reshape(KV * G, T, Tk);
         const pattern = scores.softmax({ scale: 0.125, causalOffset: Tk - T, ggml: true }).roundF16();
         const vByKv = vCache.permute(1, 0, 2).reshape(KV, 1, Tk, D);
         const z = pattern.reshape(KV, G, T, Tk).matmul(vByKv, { ggml: { innerPad } });
         return [(await scores.data()) as Float32Array, (await pattern.data()) as Float32Array, (await z.data()) as Float32Array];
       };
-      const [f, r] = [await run(fast), await run(reference)];
-      ['q·Kᵀ', 'softmax', 'P·V'].forEach((what, i) => bitsEqual(f[i], r[i], what));
+      try {
+        const [f, r] = [await run(fast), await run(reference)];
+        ['q·Kᵀ', 'softmax', 'P·V'].forEach((what, i) => bitsEqual(f[i], r[i], what));
+      } finally {
+        useGgmlSimd(previous);
+      }
     });
   }
 });

@@ -36,10 +36,51 @@ static float reduce_accumulators(float* l, int L) {
   return (t0 + t1) + (t2 + t3);
 }
 
+/**
+ * dot_ggml's lanes summed and reduced with everything in registers, for contiguous b and `end`
+ * whole steps (L and tiny constants once inlined): the same adds in the same order.
+ */
+static inline __attribute__((always_inline)) float dot_registers(const int L, const int tiny, const float* a, const float* b, int end) {
+  const int V = tiny ? L / 4 : L; // vectors of lanes
+  v128_t acc[16];
+  UNROLL for (int v = 0; v < V; v++) acc[v] = wasm_f32x4_splat(0);
+  for (int p = 0; p < end; p += 4 * V) {
+    UNROLL for (int v = 0; v < V; v++) acc[v] = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + p + 4 * v), wasm_v128_load(b + p + 4 * v)), acc[v]);
+  }
+  int n = V;
+  if (!tiny) {
+    // GGML_F16_VEC_REDUCE: the four accumulators of L lanes folded into one (reduce_accumulators)
+    UNROLL for (int h = 0; h < 2; h++) {
+      n /= 2;
+      UNROLL for (int v = 0; v < n; v++) acc[v] = wasm_f32x4_add(acc[v], acc[v + n]);
+    }
+    if (L == 8) {
+      v128_t t = wasm_f32x4_add(acc[0], acc[1]);
+      return (wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1)) + (wasm_f32x4_extract_lane(t, 2) + wasm_f32x4_extract_lane(t, 3));
+    }
+  }
+  // fold_lanes: halves while whole vectors, then within the last one
+  UNROLL for (; n > 1;) {
+    n /= 2;
+    UNROLL for (int v = 0; v < n; v++) acc[v] = wasm_f32x4_add(acc[v], acc[v + n]);
+  }
+  float l0 = wasm_f32x4_extract_lane(acc[0], 0) + wasm_f32x4_extract_lane(acc[0], 2);
+  float l1 = wasm_f32x4_extract_lane(acc[0], 1) + wasm_f32x4_extract_lane(acc[0], 3);
+  return l0 + l1;
+}
+
 /** One output: row a (contiguous) times column b (stride bs). */
 static float dot_ggml(const float* a, const float* b, int bs, int k, int L, int tiny, int simd_end) {
-  float lanes[MAX_LANES] = { 0 };
   int step = tiny ? L : 4 * L, end = tiny ? k : simd_end;
+  if (bs == 1 && end % step == 0) {
+    float s = L == 16 ? (tiny ? dot_registers(16, 1, a, b, end) : dot_registers(16, 0, a, b, end))
+                      : (tiny ? dot_registers(8, 1, a, b, end) : dot_registers(8, 0, a, b, end));
+    if (tiny || simd_end == k) return s;
+    double sum = s;
+    for (int p = simd_end; p < k; p++) sum += (double)(a[p] * b[p]);
+    return (float)sum;
+  }
+  float lanes[MAX_LANES] = { 0 };
   if (bs == 1) {
     int p = 0;
     for (; p + step <= end; p += step)
