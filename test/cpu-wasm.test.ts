@@ -200,6 +200,24 @@ describe("CPU fast path: SiLU equals ggml's float32 silu (the reference's vSilu)
   }
 });
 
+describe("CPU fast path: the llama.cpp mode's softmax where exponentials underflow", () => {
+  const reference = new CpuBackend({ kernels: 'reference' });
+  const next = random(79);
+  // spreads of hundreds: most exponentials underflow to 0 or are subnormal (the scalar lanes)
+  const values = new Float32Array(5 * 70).map((_, i) => next() * (i % 4 === 0 ? 1000 : 60));
+  for (const simd of SIMD_BUILDS) for (const form of ['avx512', 'avx2'] as const) {
+    it(`5 rows of 70, causal, ggml's ${form} lanes, ${simd}`, async () => {
+      const previous = useGgmlSimd(form);
+      try {
+        const run = (backend: Backend) => Tensor.from(values, [5, 70], { backend }).softmax({ scale: 0.7, causalOffset: 60, ggml: true }).data();
+        bitsEqual((await run(new CpuBackend({ kernels: 'wasm', threads: 1, simd }))) as Float32Array, (await run(reference)) as Float32Array, 'softmax');
+      } finally {
+        useGgmlSimd(previous);
+      }
+    });
+  }
+});
+
 describe('CPU fast path: f16 rounding in fused expressions', () => {
   const reference = new CpuBackend({ kernels: 'reference' });
   const next = random(78);
