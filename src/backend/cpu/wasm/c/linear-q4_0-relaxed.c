@@ -30,26 +30,85 @@ static float q4_0_row(const uint8_t* w, int nb, const int8_t* aq, const float* a
 }
 
 /**
- * Four int32 lanes: q4 . a (nibbles 0..15, not yet minus 8) of four weight rows w[0..3] over block
- * `at`. The pair sums are folded in int16 — 4, 8, then 16 products per lane, at most 16 * 15 * 127
- * = 30480 in magnitude — and only the last fold widens.
+ * Four int32 lanes from four rows' int16 pair sums s[0..3] (from q4_dot_pairs): each row's total.
+ * The pair sums are folded in int16 — 4, 8, then 16 products per lane, at most 16 * 15 * 127 =
+ * 30480 in magnitude — and only the last fold widens.
  */
-static inline v128_t q4_dots4(const uint8_t* const* w, size_t at, v128_t a0, v128_t a1) {
-  v128_t s0 = q4_dot_pairs(w[0] + at, a0, a1), s1 = q4_dot_pairs(w[1] + at, a0, a1);
-  v128_t s2 = q4_dot_pairs(w[2] + at, a0, a1), s3 = q4_dot_pairs(w[3] + at, a0, a1);
+static inline v128_t fold4(const v128_t* s) {
   // [row 0 x4, row 1 x4] and [row 2 x4, row 3 x4]: halves of each row added (i64 lanes: punpck)
-  v128_t t01 = wasm_i16x8_add(wasm_i64x2_shuffle(s0, s1, 0, 2), wasm_i64x2_shuffle(s0, s1, 1, 3));
-  v128_t t23 = wasm_i16x8_add(wasm_i64x2_shuffle(s2, s3, 0, 2), wasm_i64x2_shuffle(s2, s3, 1, 3));
+  v128_t t01 = wasm_i16x8_add(wasm_i64x2_shuffle(s[0], s[1], 0, 2), wasm_i64x2_shuffle(s[0], s[1], 1, 3));
+  v128_t t23 = wasm_i16x8_add(wasm_i64x2_shuffle(s[2], s[3], 0, 2), wasm_i64x2_shuffle(s[2], s[3], 1, 3));
   // [row 0 x2, row 1 x2, row 2 x2, row 3 x2] (i32 lanes: shufps), then each row's pair widened and added
   v128_t u = wasm_i16x8_add(wasm_i32x4_shuffle(t01, t23, 0, 2, 4, 6), wasm_i32x4_shuffle(t01, t23, 1, 3, 5, 7));
   return wasm_i32x4_dot_i16x8(u, wasm_i16x8_splat(1));
+}
+
+/** 8 sum(a) over an activation block (a0, a1), in every lane. */
+static inline v128_t eight_sums(v128_t a0, v128_t a1) {
+  v128_t eights = wasm_i8x16_splat(8);
+  v128_t s = wasm_i32x4_dot_i16x8(wasm_i16x8_add(dot_u8_i8_pairs(eights, a0), dot_u8_i8_pairs(eights, a1)), wasm_i16x8_splat(1));
+  s = wasm_i32x4_add(s, wasm_i32x4_shuffle(s, s, 2, 3, 0, 1));
+  return wasm_i32x4_add(s, wasm_i32x4_shuffle(s, s, 1, 0, 3, 2));
+}
+
+/** The four weight rows' f16 scales at block `at`, through the table (fewer instructions here than f16x4_to_f32). */
+static inline v128_t scales4(const uint8_t* const* w, size_t at) {
+  return wasm_f32x4_make(f16_at(w[0] + at), f16_at(w[1] + at), f16_at(w[2] + at), f16_at(w[3] + at));
+}
+
+/** One activation row (its codes a, scales d) against GROUP weight rows w: the GROUP outputs, into y. */
+static inline void row1(const uint8_t* const* w, int nb, const int8_t* a, const float* d, float* y) {
+  v128_t acc[GROUP / 4];
+  for (int g = 0; g < GROUP / 4; g++) acc[g] = wasm_f32x4_splat(0);
+  for (int b = 0; b < nb; b++) {
+    v128_t a0 = wasm_v128_load(a + 32 * b), a1 = wasm_v128_load(a + 32 * b + 16);
+    v128_t sums = eight_sums(a0, a1);
+    size_t at = (size_t)b * Q4_0_BYTES;
+    UNROLL for (int g = 0; g < GROUP / 4; g++) {
+      const uint8_t* const* wg = w + 4 * g;
+      v128_t s[4];
+      UNROLL for (int i = 0; i < 4; i++) s[i] = q4_dot_pairs(wg[i] + at, a0, a1);
+      v128_t isum = wasm_i32x4_sub(fold4(s), sums);
+      acc[g] = fma_f32x4(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_mul(scales4(wg, at), wasm_f32x4_splat(d[b])), acc[g]);
+    }
+  }
+  for (int g = 0; g < GROUP / 4; g++) wasm_v128_store(y + 4 * g, acc[g]);
+}
+
+/** row1 for two activation rows at once (a, d and b, e): each weight block's nibbles and scales are decoded once for both. */
+static inline void rows2(const uint8_t* const* w, int nb, const int8_t* a, const float* d, const int8_t* b_, const float* e, float* y, float* z) {
+  v128_t acc[GROUP / 4], acc2[GROUP / 4];
+  for (int g = 0; g < GROUP / 4; g++) acc[g] = acc2[g] = wasm_f32x4_splat(0);
+  v128_t nibble = wasm_i8x16_splat(0x0f);
+  for (int b = 0; b < nb; b++) {
+    v128_t a0 = wasm_v128_load(a + 32 * b), a1 = wasm_v128_load(a + 32 * b + 16);
+    v128_t b0 = wasm_v128_load(b_ + 32 * b), b1 = wasm_v128_load(b_ + 32 * b + 16);
+    v128_t sums_a = eight_sums(a0, a1), sums_b = eight_sums(b0, b1);
+    size_t at = (size_t)b * Q4_0_BYTES;
+    UNROLL for (int g = 0; g < GROUP / 4; g++) {
+      const uint8_t* const* wg = w + 4 * g;
+      v128_t s[4], t[4];
+      UNROLL for (int i = 0; i < 4; i++) {
+        v128_t packed = wasm_v128_load(wg[i] + at + 2);
+        v128_t lo = wasm_v128_and(packed, nibble), hi = wasm_v128_and(wasm_u16x8_shr(packed, 4), nibble);
+        s[i] = wasm_i16x8_add(dot_u8_i8_pairs(lo, a0), dot_u8_i8_pairs(hi, a1));
+        t[i] = wasm_i16x8_add(dot_u8_i8_pairs(lo, b0), dot_u8_i8_pairs(hi, b1));
+      }
+      v128_t scales = scales4(wg, at);
+      acc[g] = fma_f32x4(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(fold4(s), sums_a)), wasm_f32x4_mul(scales, wasm_f32x4_splat(d[b])), acc[g]);
+      acc2[g] = fma_f32x4(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(fold4(t), sums_b)), wasm_f32x4_mul(scales, wasm_f32x4_splat(e[b])), acc2[g]);
+    }
+  }
+  for (int g = 0; g < GROUP / 4; g++) {
+    wasm_v128_store(y + 4 * g, acc[g]);
+    wasm_v128_store(z + 4 * g, acc2[g]);
+  }
 }
 
 EXPORT void linear_q4_0_q8_0(const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight, int out_features,
                              float* out, int ith, int nth) {
   int nb = width / 32, first, end;
   size_t row_bytes = (size_t)nb * Q4_0_BYTES;
-  v128_t eights = wasm_i8x16_splat(8);
   thread_rows(out_features, GROUP, ith, nth, &first, &end);
   // The GROUP rows computed together are `stride` apart, so that each of them continues where the
   // previous pass's left off: GROUP long sequential streams through the weights, which the
@@ -58,30 +117,18 @@ EXPORT void linear_q4_0_q8_0(const int8_t* aq, const float* ad, int rows, int wi
   for (int o = first; o < first + stride; o++) {
     const uint8_t* w[GROUP];
     for (int i = 0; i < GROUP; i++) w[i] = weight + (size_t)(o + i * stride) * row_bytes;
-    for (int r = 0; r < rows; r++) {
-      const int8_t* a = aq + (size_t)r * width;
-      const float* d = ad + (size_t)r * nb;
-      v128_t acc[GROUP / 4];
-      for (int g = 0; g < GROUP / 4; g++) acc[g] = wasm_f32x4_splat(0);
-      for (int b = 0; b < nb; b++) {
-        v128_t a0 = wasm_v128_load(a + 32 * b), a1 = wasm_v128_load(a + 32 * b + 16);
-        // 8 sum(a) in every lane
-        v128_t eight_sums = wasm_i32x4_dot_i16x8(wasm_i16x8_add(dot_u8_i8_pairs(eights, a0), dot_u8_i8_pairs(eights, a1)), wasm_i16x8_splat(1));
-        eight_sums = wasm_i32x4_add(eight_sums, wasm_i32x4_shuffle(eight_sums, eight_sums, 2, 3, 0, 1));
-        eight_sums = wasm_i32x4_add(eight_sums, wasm_i32x4_shuffle(eight_sums, eight_sums, 1, 0, 3, 2));
-        size_t at = (size_t)b * Q4_0_BYTES;
-        v128_t da = wasm_f32x4_splat(d[b]);
-        UNROLL for (int g = 0; g < GROUP / 4; g++) {
-          const uint8_t* const* wg = w + 4 * g;
-          v128_t isum = wasm_i32x4_sub(q4_dots4(wg, at, a0, a1), eight_sums);
-          // the table (F16_TO_F32) costs fewer instructions here than f16x4_to_f32's arithmetic
-          v128_t dd = wasm_f32x4_mul(wasm_f32x4_make(f16_at(wg[0] + at), f16_at(wg[1] + at), f16_at(wg[2] + at), f16_at(wg[3] + at)), da);
-          acc[g] = fma_f32x4(wasm_f32x4_convert_i32x4(isum), dd, acc[g]);
-        }
+    float y[GROUP], z[GROUP];
+    int r = 0;
+    for (; r + 2 <= rows; r += 2) {
+      rows2(w, nb, aq + (size_t)r * width, ad + (size_t)r * nb, aq + (size_t)(r + 1) * width, ad + (size_t)(r + 1) * nb, y, z);
+      for (int i = 0; i < GROUP; i++) {
+        out[(size_t)r * out_features + o + i * stride] = y[i];
+        out[(size_t)(r + 1) * out_features + o + i * stride] = z[i];
       }
-      float lanes[GROUP];
-      for (int g = 0; g < GROUP / 4; g++) wasm_v128_store(lanes + 4 * g, acc[g]);
-      for (int i = 0; i < GROUP; i++) out[(size_t)r * out_features + o + i * stride] = lanes[i];
+    }
+    for (; r < rows; r++) {
+      row1(w, nb, aq + (size_t)r * width, ad + (size_t)r * nb, y);
+      for (int i = 0; i < GROUP; i++) out[(size_t)r * out_features + o + i * stride] = y[i];
     }
   }
   for (int o = first + GROUP * stride; o < end; o++) {
