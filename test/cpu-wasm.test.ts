@@ -62,6 +62,7 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
     ['Q8_0', 7, 96, 33], // too little work to share: one thread
     ['Q5_0', 3, 512, 344],
     ['Q4_0', 130, 512, 16], // enough blocks that the activations are quantized on every thread
+    ['Q4_0', 7, 256, 72], // activation rows in pairs and one left over
     ['Q4_K', 1, 2048, 264], // repacked q4_K_8x8: gemv
     ['Q4_K', 6, 512, 40], // gemm for rows 0..3, gemv for rows 4..5
     ['Q4_K', 70, 256, 16], // Q8_K activations quantized on every thread
