@@ -22,7 +22,18 @@ static inline void decode(int type, const uint8_t* block, v128_t* lo, v128_t* hi
   }
 }
 
-/** The kernel for one weight type (a constant once inlined: no per-block switch on it). */
+/** hsum_float_8 of two float32x4 lanes (0..3, 4..7). */
+static inline float hsum8(v128_t acc03, v128_t acc47) {
+  float lanes[8];
+  wasm_v128_store(lanes, acc03);
+  wasm_v128_store(lanes + 4, acc47);
+  return hsum_float_8(lanes);
+}
+
+/**
+ * The kernel for one weight type (a constant once inlined: no per-block switch on it). Activation
+ * rows go two at a time, each weight block decoded and split once for both.
+ */
 static inline __attribute__((always_inline)) void lanes_rows(int type, const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight,
                                                              int out_features, float* out, int first, int end) {
   int nb = width / 32;
@@ -30,7 +41,30 @@ static inline __attribute__((always_inline)) void lanes_rows(int type, const int
   v128_t zero = opaque_zero();
   for (int o = first; o < end; o++) {
     const uint8_t* w = weight + o * row_bytes;
-    for (int r = 0; r < rows; r++) {
+    int r = 0;
+    for (; r + 2 <= rows; r += 2) {
+      const int8_t* a = aq + (size_t)r * width;
+      const int8_t* b_ = a + width;
+      const float* d = ad + (size_t)r * nb;
+      const float* e = d + nb;
+      // ggml's eight float32 lanes, for each of the two rows
+      v128_t acc03 = wasm_f32x4_splat(0), acc47 = wasm_f32x4_splat(0), bcc03 = wasm_f32x4_splat(0), bcc47 = wasm_f32x4_splat(0);
+      for (int b = 0; b < nb; b++) {
+        const uint8_t* block = w + b * block_bytes;
+        v128_t lo, hi;
+        decode(type, block, &lo, &hi);
+        signed_codes slo = split_sign(lo, zero), shi = split_sign(hi, zero);
+        float dw = f16_at(block);
+        v128_t da = wasm_f32x4_splat(dw * d[b]), db = wasm_f32x4_splat(dw * e[b]);
+        acc03 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_split(slo, wasm_v128_load(a + 32 * b))), da, acc03);
+        acc47 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_split(shi, wasm_v128_load(a + 32 * b + 16))), da, acc47);
+        bcc03 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_split(slo, wasm_v128_load(b_ + 32 * b))), db, bcc03);
+        bcc47 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_split(shi, wasm_v128_load(b_ + 32 * b + 16))), db, bcc47);
+      }
+      out[(size_t)r * out_features + o] = hsum8(acc03, acc47);
+      out[(size_t)(r + 1) * out_features + o] = hsum8(bcc03, bcc47);
+    }
+    for (; r < rows; r++) {
       const int8_t* a = aq + (size_t)r * width;
       const float* d = ad + (size_t)r * nb;
       v128_t acc03 = wasm_f32x4_splat(0), acc47 = wasm_f32x4_splat(0); // ggml's eight float32 lanes
@@ -39,13 +73,10 @@ static inline __attribute__((always_inline)) void lanes_rows(int type, const int
         v128_t lo, hi;
         decode(type, block, &lo, &hi);
         v128_t db = wasm_f32x4_splat(f16_at(block) * d[b]);
-        acc03 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_i8_i8(lo, wasm_v128_load(a + 32 * b), zero)), db, acc03);
-        acc47 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_i8_i8(hi, wasm_v128_load(a + 32 * b + 16), zero)), db, acc47);
+        acc03 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_split(split_sign(lo, zero), wasm_v128_load(a + 32 * b))), db, acc03);
+        acc47 = fma_f32x4(wasm_f32x4_convert_i32x4(dot_split(split_sign(hi, zero), wasm_v128_load(a + 32 * b + 16))), db, acc47);
       }
-      float lanes[8];
-      wasm_v128_store(lanes, acc03);
-      wasm_v128_store(lanes + 4, acc47);
-      out[(size_t)r * out_features + o] = hsum_float_8(lanes);
+      out[(size_t)r * out_features + o] = hsum8(acc03, acc47);
     }
   }
 }

@@ -31,11 +31,17 @@ static inline v128_t opaque_zero(void) {
   return wasm_i8x16_splat(zero);
 }
 
-/**
- * Four int32 lanes of sums of four products w_i * a_i of signed bytes (|a| <= 127): ggml's
- * mul_sum_i8_pairs_float, |w| . sign(a, w). `zero` from opaque_zero.
- */
-static inline v128_t dot_i8_i8(v128_t w, v128_t a, v128_t zero) {
-  v128_t negative = wasm_i8x16_lt(w, zero);
-  return dot_u8_i8(wasm_i8x16_abs(w), wasm_i8x16_sub(wasm_v128_xor(a, negative), negative));
+/** Signed byte codes w as x86's sign trick wants them (ggml's mul_sum_i8_pairs_float): |w| and the mask of w < 0. */
+typedef struct {
+  v128_t magnitude, negative;
+} signed_codes;
+
+/** `zero` from opaque_zero. Split once, a weight block serves every activation row it meets. */
+static inline signed_codes split_sign(v128_t w, v128_t zero) {
+  return (signed_codes){ wasm_i8x16_abs(w), wasm_i8x16_lt(w, zero) };
+}
+
+/** Four int32 lanes of sums of four products w_i * a_i of signed bytes (|a| <= 127): |w| . sign(a, w). */
+static inline v128_t dot_split(signed_codes w, v128_t a) {
+  return dot_u8_i8(w.magnitude, wasm_i8x16_sub(wasm_v128_xor(a, w.negative), w.negative));
 }
