@@ -201,6 +201,19 @@ describe("CPU fast path: SiLU equals ggml's float32 silu (the reference's vSilu)
   }
 });
 
+describe('CPU fast path: q·Kᵀ of zeros', () => {
+  it('all-zero products with negative zeros sum to +0, as ggml lanes that start at +0 do', async () => {
+    const run = async (backend: Backend) => {
+      const q = Tensor.from(new Float32Array(2 * 64).fill(-0), [2, 1, 1, 64], { backend });
+      const k = Tensor.from(new Float32Array(5 * 2 * 64).map((_, i) => (i % 3 === 0 ? 0 : 1.5)), [5, 2, 64], { backend });
+      return (await q.matmul(k.permute(1, 0, 2).reshape(2, 1, 5, 64).transpose(-1, -2), { ggml: { innerPad: 1 } }).data()) as Float32Array;
+    };
+    const [f, r] = [await run(new CpuBackend({ kernels: 'wasm', threads: 1 })), await run(new CpuBackend({ kernels: 'reference' }))];
+    assert.ok(r.every((x) => Object.is(x, 0)), 'the reference gives +0');
+    bitsEqual(f, r, 'q·Kᵀ of zeros');
+  });
+});
+
 describe("CPU fast path: the llama.cpp mode's softmax where exponentials underflow", () => {
   const reference = new CpuBackend({ kernels: 'reference' });
   const next = random(79);

@@ -38,13 +38,15 @@ static float reduce_accumulators(float* l, int L) {
 
 /**
  * dot_ggml's lanes summed and reduced with everything in registers, for contiguous b and `end`
- * whole steps (L and tiny constants once inlined): the same adds in the same order.
+ * whole steps, at least one (L and tiny constants once inlined): the same adds in the same order.
  */
 static inline __attribute__((always_inline)) float dot_registers(const int L, const int tiny, const float* a, const float* b, int end) {
   const int V = tiny ? L / 4 : L; // vectors of lanes
   v128_t acc[16];
-  UNROLL for (int v = 0; v < V; v++) acc[v] = wasm_f32x4_splat(0);
-  for (int p = 0; p < end; p += 4 * V) {
+  // The lanes start as the first step's products, not 0 + them: that differs only for a product
+  // of -0, which 0 + turns into +0 — and then only in the sign of a zero result (fixed below).
+  UNROLL for (int v = 0; v < V; v++) acc[v] = wasm_f32x4_mul(wasm_v128_load(a + 4 * v), wasm_v128_load(b + 4 * v));
+  for (int p = 4 * V; p < end; p += 4 * V) {
     UNROLL for (int v = 0; v < V; v++) acc[v] = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + p + 4 * v), wasm_v128_load(b + p + 4 * v)), acc[v]);
   }
   int n = V;
@@ -56,7 +58,8 @@ static inline __attribute__((always_inline)) float dot_registers(const int L, co
     }
     if (L == 8) {
       v128_t t = wasm_f32x4_add(acc[0], acc[1]);
-      return (wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1)) + (wasm_f32x4_extract_lane(t, 2) + wasm_f32x4_extract_lane(t, 3));
+      float sum = (wasm_f32x4_extract_lane(t, 0) + wasm_f32x4_extract_lane(t, 1)) + (wasm_f32x4_extract_lane(t, 2) + wasm_f32x4_extract_lane(t, 3));
+      return sum == 0 ? 0.0f : sum; // lanes that start at +0 never sum to -0
     }
   }
   // fold_lanes: halves while whole vectors, then within the last one
@@ -66,13 +69,14 @@ static inline __attribute__((always_inline)) float dot_registers(const int L, co
   }
   float l0 = wasm_f32x4_extract_lane(acc[0], 0) + wasm_f32x4_extract_lane(acc[0], 2);
   float l1 = wasm_f32x4_extract_lane(acc[0], 1) + wasm_f32x4_extract_lane(acc[0], 3);
-  return l0 + l1;
+  float sum = l0 + l1;
+  return sum == 0 ? 0.0f : sum; // lanes that start at +0 never sum to -0
 }
 
 /** One output: row a (contiguous) times column b (stride bs). */
 static float dot_ggml(const float* a, const float* b, int bs, int k, int L, int tiny, int simd_end) {
   int step = tiny ? L : 4 * L, end = tiny ? k : simd_end;
-  if (bs == 1 && end % step == 0) {
+  if (bs == 1 && end > 0 && end % step == 0) {
     float s = L == 16 ? (tiny ? dot_registers(16, 1, a, b, end) : dot_registers(16, 0, a, b, end))
                       : (tiny ? dot_registers(8, 1, a, b, end) : dot_registers(8, 0, a, b, end));
     if (tiny || simd_end == k) return s;
