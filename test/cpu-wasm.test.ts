@@ -201,6 +201,32 @@ describe("CPU fast path: SiLU equals ggml's float32 silu (the reference's vSilu)
   }
 });
 
+describe("CPU fast path: the float mode's matmul equals the reference's float64 sums bit for bit", () => {
+  const reference = new CpuBackend({ kernels: 'reference' });
+  const next = random(80);
+  const values = (count: number) => new Float32Array(count).map(() => (next() < -0.3 ? 0 : next() * 10));
+  // [KV, G, T, D, Tk] as the forward lays out q·Kᵀ (B through a transposed view) and P·V (B's rows contiguous)
+  for (const [KV, G, T, D, Tk] of [[4, 8, 1, 64, 150], [4, 8, 4, 64, 600], [2, 3, 5, 48, 37], [1, 1, 3, 7, 5]]) {
+    it(`${KV} KV heads x ${G}, ${T} rows, head dim ${D}, ${Tk} keys`, async () => {
+      const [q, kCache, vCache, p] = [values(KV * G * T * D), values(Tk * KV * D), values(Tk * KV * D), values(KV * G * T * Tk)];
+      kCache[5] = Infinity; // times a zero of q: the reference skips zeros of A, so no NaN
+      q.fill(0, 0, 8);
+      const run = async (backend: Backend) => {
+        const keys = Tensor.from(kCache, [Tk, KV, D], { backend }).permute(1, 0, 2).reshape(KV, 1, Tk, D);
+        const vals = Tensor.from(vCache, [Tk, KV, D], { backend }).permute(1, 0, 2).reshape(KV, 1, Tk, D);
+        const scores = Tensor.from(q, [KV, G, T, D], { backend }).matmul(keys.transpose(-1, -2));
+        const z = Tensor.from(p, [KV, G, T, Tk], { backend }).matmul(vals);
+        return [(await scores.data()) as Float32Array, (await z.data()) as Float32Array];
+      };
+      for (const threads of [1, 2]) {
+        const [f, r] = [await run(new CpuBackend({ kernels: 'wasm', threads })), await run(reference)];
+        bitsEqual(f[0], r[0], `q·Kᵀ, ${threads} threads`);
+        bitsEqual(f[1], r[1], `P·V, ${threads} threads`);
+      }
+    });
+  }
+});
+
 describe('CPU fast path: q·Kᵀ of zeros', () => {
   it('all-zero products with negative zeros sum to +0, as ggml lanes that start at +0 do', async () => {
     const run = async (backend: Backend) => {

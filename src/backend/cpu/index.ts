@@ -20,7 +20,7 @@ import { HeapExhausted } from './wasm/heap';
 import { HeapReclaimer } from './wasm/reclaim';
 import { defaultSimd, defaultThreads, loadWasmRuntime, WASM_PATH, type WasmRuntime, type WasmSimd } from './wasm/runtime';
 import { linearWasm } from './wasm/linear';
-import { matmulGgmlWasm, softmaxGgmlWasm } from './wasm/attention';
+import { matmulGgmlWasm, matmulWasm, softmaxGgmlWasm } from './wasm/attention';
 import { unaryOnWasm } from './wasm/unary';
 import { withScratch } from './wasm/operands';
 
@@ -173,7 +173,7 @@ export class CpuBackend implements Backend {
         return reduce(a.op, values(0), k.inputs[0].view.shape, a.axis, out);
       case 'matmul': {
         const [xIn, yIn] = k.inputs as { buffer: CpuBuffer; view: View }[];
-        if (this.wasm && a.ggml && matmulGgmlWasm(this.wasm, xIn, yIn, k.shape, a.ggml.innerPad, outBuffer)) return;
+        if (this.wasm && (a.ggml ? matmulGgmlWasm(this.wasm, xIn, yIn, k.shape, a.ggml.innerPad, outBuffer) : matmulWasm(this.wasm, xIn, yIn, k.shape, outBuffer))) return;
         const [x, y] = [k.inputs[0].view, k.inputs[1].view];
         const batchShape = k.shape.slice(0, -2);
         const m = x.shape[x.rank - 2], inner = x.shape[x.rank - 1], n = y.shape[y.rank - 1];
