@@ -272,6 +272,12 @@ describe('CPU fast path: f16 rounding in fused expressions', () => {
       };
       bitsEqual((await run(new CpuBackend({ kernels: 'wasm', threads: 2, simd }))) as Float32Array, (await run(reference)) as Float32Array, 'roundF16');
     });
+    it(`roundF16(x) and silu(x) alone (written straight into the result), ${simd}`, async () => {
+      for (const op of ['roundF16', 'silu'] as const) {
+        const run = (backend: Backend) => Tensor.from(values, [values.length], { backend }).slice(0, 1, values.length)[op]().data();
+        bitsEqual((await run(new CpuBackend({ kernels: 'wasm', threads: 2, simd }))) as Float32Array, (await run(reference)) as Float32Array, op);
+      }
+    });
   }
 });
 

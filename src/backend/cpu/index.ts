@@ -21,7 +21,7 @@ import { HeapReclaimer } from './wasm/reclaim';
 import { defaultSimd, defaultThreads, loadWasmRuntime, WASM_PATH, type WasmRuntime, type WasmSimd } from './wasm/runtime';
 import { linearWasm } from './wasm/linear';
 import { matmulGgmlWasm, matmulWasm, softmaxGgmlWasm } from './wasm/attention';
-import { unaryOnWasm } from './wasm/unary';
+import { unaryIntoWasm, unaryOnWasm } from './wasm/unary';
 import { withScratch } from './wasm/operands';
 
 export interface CpuOptions {
@@ -82,8 +82,13 @@ export class CpuBackend implements Backend {
     if (kernel.kind === 'elementwise') {
       const inputs = kernel.inputs.map((b) => (b as CpuBuffer).data as Float32Array | Int32Array);
       const wasm = this.wasm;
-      if (wasm) withScratch(wasm.heap, (take) => runElementwise(unaryOnWasm(wasm, kernel, inputs, take), out.data as Float32Array | Int32Array, inputs));
-      else runElementwise(kernel, out.data as Float32Array | Int32Array, inputs);
+      if (wasm) {
+        if (!unaryIntoWasm(wasm, kernel, out.heapOffset)) {
+          withScratch(wasm.heap, (take) => runElementwise(unaryOnWasm(wasm, kernel, inputs, take), out.data as Float32Array | Int32Array, inputs));
+        }
+      } else {
+        runElementwise(kernel, out.data as Float32Array | Int32Array, inputs);
+      }
     } else {
       this.runOp(kernel, out);
     }

@@ -16,6 +16,26 @@ const KERNELS: Partial<Record<ElementwiseOp, (rt: WasmRuntime, x: number, n: num
   roundF16: (rt, x, n, out) => rt.run('round_to_f16', [x, n, out], 8 * n),
 };
 
+/** The heap address of a dense f32 load's first element, or null. */
+function denseAddress(kernel: ElementwiseKernel, e: Expr): number | null {
+  if (e.kind !== 'load' || e.dtype !== 'f32') return null;
+  const source = kernel.inputs[e.input] as CpuBuffer;
+  return source.heapOffset !== null && e.view.isDense() ? source.heapOffset + 4 * e.view.offset : null;
+}
+
+/**
+ * Whether `kernel` is one silu / roundF16 of a dense load (the f16 rounding of K, V, q and the
+ * attention pattern): then it is computed here straight into `out` (a heap address), and true.
+ */
+export function unaryIntoWasm(rt: WasmRuntime, kernel: ElementwiseKernel, out: number | null): boolean {
+  const e = kernel.expr;
+  if (out === null || e.kind !== 'op' || !KERNELS[e.op]) return false;
+  const x = denseAddress(kernel, e.args[0]);
+  if (x === null) return false;
+  KERNELS[e.op]!(rt, x, (e.args[0] as Extract<Expr, { kind: 'load' }>).view.size, out);
+  return true;
+}
+
 /**
  * `kernel` with every silu / roundF16 of a load of a dense view replaced by a load of its values
  * computed here (appended to `inputs`, in heap ranges from `take`), or `kernel` itself when there is none.
@@ -25,15 +45,13 @@ export function unaryOnWasm(rt: WasmRuntime, kernel: ElementwiseKernel, inputs: 
     if (e.kind !== 'op') return e;
     const [arg] = e.args;
     const run = KERNELS[e.op];
-    if (run && arg.kind === 'load' && arg.dtype === 'f32') {
-      const source = kernel.inputs[arg.input] as CpuBuffer;
-      if (source.heapOffset !== null && arg.view.isDense()) {
-        const n = arg.view.size;
-        const out = take(4 * n);
-        run(rt, source.heapOffset + 4 * arg.view.offset, n, out);
-        const input = inputs.push(rt.heap.f32(out, n)) - 1;
-        return { kind: 'load', input, view: View.contiguous(arg.view.shape), dtype: 'f32' };
-      }
+    const x = run ? denseAddress(kernel, arg) : null;
+    if (run && x !== null && arg.kind === 'load') {
+      const n = arg.view.size;
+      const out = take(4 * n);
+      run(rt, x, n, out);
+      const input = inputs.push(rt.heap.f32(out, n)) - 1;
+      return { kind: 'load', input, view: View.contiguous(arg.view.shape), dtype: 'f32' };
     }
     const args = e.args.map(rewrite);
     return args.every((a, i) => a === e.args[i]) ? e : { ...e, args };
