@@ -1,26 +1,7 @@
 // linear-q0-lanes.c with relaxed SIMD (relaxed.h): the same results, bit for bit, with x86's int8
 // dot product and fused multiply-add, as ggml's AVX2 kernels themselves compute them.
+#include "q0-blocks.h"
 #include "relaxed.h"
-
-enum { Q8_0 = 0, Q5_0 = 1, Q4_0 = 2 };
-static const int BLOCK_BYTES[3] = { 34, 22, 18 };
-
-/** A block's 32 signed codes: values 0..15 in *lo, 16..31 in *hi. */
-static inline void decode(int type, const uint8_t* block, v128_t* lo, v128_t* hi) {
-  if (type == Q8_0) {
-    *lo = wasm_v128_load(block + 2);
-    *hi = wasm_v128_load(block + 18);
-  } else if (type == Q4_0) {
-    v128_t packed = wasm_v128_load(block + 2);
-    *lo = wasm_i8x16_sub(wasm_v128_and(packed, wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8));
-    *hi = wasm_i8x16_sub(wasm_v128_and(wasm_u16x8_shr(packed, 4), wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8));
-  } else {
-    uint32_t qh = block[2] | (block[3] << 8) | (block[4] << 16) | ((uint32_t)block[5] << 24);
-    v128_t packed = wasm_v128_load(block + 6);
-    *lo = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(packed, wasm_i8x16_splat(0x0f)), fifth_bits(qh & 0xffff)), wasm_i8x16_splat(16));
-    *hi = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(packed, 4), wasm_i8x16_splat(0x0f)), fifth_bits(qh >> 16)), wasm_i8x16_splat(16));
-  }
-}
 
 /** hsum_float_8 of two float32x4 lanes (0..3, 4..7). */
 static inline float hsum8(v128_t acc03, v128_t acc47) {

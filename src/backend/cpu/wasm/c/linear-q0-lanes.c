@@ -3,32 +3,8 @@
 // linearQ0Lanes in ops/ggml-dot.ts: per 32-value block, eight int32 lanes of four products each,
 // times f32(d_w * d_x), fused-added into eight float32 lanes; then hsum_float_8.
 // (Q4_0 comes here only when its rows are not repacked: out_features % 8 != 0.)
-//
-// Block layouts (ggml-common.h): block_q8_0 = f16 d + 32 int8 codes (34 bytes);
-// block_q5_0 = f16 d + uint32 qh (fifth bits) + 16 bytes of nibbles (22 bytes), value j =
-// (nibble | fifth bit << 4) - 16, low nibbles values 0..15, high nibbles 16..31;
-// block_q4_0 = f16 d + 16 bytes of nibbles (18 bytes), value = nibble - 8.
-#include "common.h"
-
-enum { Q8_0 = 0, Q5_0 = 1, Q4_0 = 2 };
-static const int BLOCK_BYTES[3] = { 34, 22, 18 };
-
-/** A block's 32 signed codes: values 0..15 in *lo, 16..31 in *hi. */
-static inline void decode(int type, const uint8_t* block, v128_t* lo, v128_t* hi) {
-  if (type == Q8_0) {
-    *lo = wasm_v128_load(block + 2);
-    *hi = wasm_v128_load(block + 18);
-  } else if (type == Q4_0) {
-    v128_t packed = wasm_v128_load(block + 2);
-    *lo = wasm_i8x16_sub(wasm_v128_and(packed, wasm_i8x16_splat(0x0f)), wasm_i8x16_splat(8));
-    *hi = wasm_i8x16_sub(wasm_u8x16_shr(packed, 4), wasm_i8x16_splat(8));
-  } else {
-    uint32_t qh = block[2] | (block[3] << 8) | (block[4] << 16) | ((uint32_t)block[5] << 24);
-    v128_t packed = wasm_v128_load(block + 6);
-    *lo = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(packed, wasm_i8x16_splat(0x0f)), fifth_bits(qh & 0xffff)), wasm_i8x16_splat(16));
-    *hi = wasm_i8x16_sub(wasm_v128_or(wasm_u8x16_shr(packed, 4), fifth_bits(qh >> 16)), wasm_i8x16_splat(16));
-  }
-}
+// Block layouts: q0-blocks.h.
+#include "q0-blocks.h"
 
 EXPORT void linear_q0_lanes(int type, const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight, int out_features,
                             float* out, int ith, int nth) {

@@ -2,9 +2,9 @@
 // product and fused multiply-add in place of int16 products and the float64 FMA emulation, eight
 // weight rows at a time. (q4 - 8) . a = q4 . a - 8 sum(a): the nibbles 0..15 are the unsigned
 // operand of the dot.
+#include "q0-blocks.h"
 #include "relaxed.h"
 
-#define Q4_0_BYTES 18
 /** Weight rows per pass: they share the activation loads and sums. */
 #define GROUP 8
 
@@ -14,19 +14,6 @@ static inline v128_t q4_dot_pairs(const uint8_t* block, v128_t a0, v128_t a1) {
   v128_t nibble = wasm_i8x16_splat(0x0f);
   // a 16-bit shift (V8 emulates byte shifts), the bits crossing from the neighbouring byte masked off
   return wasm_i16x8_add(dot_u8_i8_pairs(wasm_v128_and(packed, nibble), a0), dot_u8_i8_pairs(wasm_v128_and(wasm_u16x8_shr(packed, 4), nibble), a1));
-}
-
-static int q4_0_dot_scalar(const uint8_t* block, const int8_t* a) {
-  int s = 0;
-  for (int j = 0; j < 16; j++) s += ((block[2 + j] & 15) - 8) * a[j] + ((block[2 + j] >> 4) - 8) * a[j + 16];
-  return s;
-}
-
-/** One output row (the rows left over from groups of GROUP). */
-static float q4_0_row(const uint8_t* w, int nb, const int8_t* aq, const float* ad) {
-  float acc = 0;
-  for (int b = 0; b < nb; b++) acc = fma32_exact_product((double)q4_0_dot_scalar(w + b * Q4_0_BYTES, aq + 32 * b) * (f16_at(w + b * Q4_0_BYTES) * ad[b]), acc);
-  return acc;
 }
 
 /**

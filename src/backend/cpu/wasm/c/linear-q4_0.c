@@ -6,9 +6,7 @@
 //
 // Q4_0 block (ggml-common.h block_q4_0, 18 bytes): f16 d, then 16 bytes whose low nibbles are
 // values 0..15 and high nibbles values 16..31; value = (nibble - 8) * d.
-#include "common.h"
-
-#define Q4_0_BYTES 18
+#include "q0-blocks.h"
 
 /** The activation block widened to int16 once, for all the weight rows it meets. */
 typedef struct {
@@ -29,22 +27,6 @@ static inline v128_t q4_0_dot(const uint8_t* block, const act16* a) {
   v128_t hi = wasm_i8x16_sub(wasm_v128_and(wasm_u16x8_shr(packed, 4), wasm_i8x16_splat(0x0f)), eight);
   return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), a->v[0]), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), a->v[1])),
                         wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), a->v[2]), wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), a->v[3])));
-}
-
-static int q4_0_dot_scalar(const uint8_t* block, const int8_t* a) {
-  int s = 0;
-  for (int j = 0; j < 16; j++) s += ((block[2 + j] & 15) - 8) * a[j] + ((block[2 + j] >> 4) - 8) * a[j + 16];
-  return s;
-}
-
-/** One output row (the rows left over from groups of four). */
-static float q4_0_row_exact(const uint8_t* w, int nb, const int8_t* aq, const float* ad) {
-  float acc = 0;
-  for (int b = 0; b < nb; b++) {
-    float dd = f16_at(w + b * Q4_0_BYTES) * ad[b];
-    acc = fma32_exact_product((double)q4_0_dot_scalar(w + b * Q4_0_BYTES, aq + 32 * b) * dd, acc);
-  }
-  return acc;
 }
 
 EXPORT void linear_q4_0_q8_0(const int8_t* aq, const float* ad, int rows, int width, const uint8_t* weight, int out_features,
@@ -82,6 +64,6 @@ EXPORT void linear_q4_0_q8_0(const int8_t* aq, const float* ad, int rows, int wi
     }
   }
   for (; o < end; o++) {
-    for (int r = 0; r < rows; r++) out[(size_t)r * out_features + o] = q4_0_row_exact(weight + o * row_bytes, nb, aq + (size_t)r * width, ad + (size_t)r * nb);
+    for (int r = 0; r < rows; r++) out[(size_t)r * out_features + o] = q4_0_row(weight + o * row_bytes, nb, aq + (size_t)r * width, ad + (size_t)r * nb);
   }
 }
