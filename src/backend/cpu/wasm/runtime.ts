@@ -63,6 +63,7 @@ export class WasmRuntime {
 }
 
 const runtimes = new Map<string, WasmRuntime>();
+
 /** Threads the fast path uses: LLAMASCOPE_THREADS, else every core the OS offers us. */
 export function defaultThreads(): number {
   const env = process.env.LLAMASCOPE_THREADS;
