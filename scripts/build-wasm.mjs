@@ -53,7 +53,8 @@ function findClang(newest) {
 }
 
 const newest = Math.max(...files.map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
-const stale = modules.filter((m) => !existsSync(m.output) || statSync(m.output).mtimeMs < newest);
+// `npm run build:wasm` (--required) always rebuilds: a deleted source leaves no newer mtime behind.
+const stale = modules.filter((m) => required || !existsSync(m.output) || statSync(m.output).mtimeMs < newest);
 if (stale.length === 0) process.exit(0);
 
 if (!findClang(false)) {
