@@ -2,6 +2,7 @@
 // (expf4-ggml-relaxed.h) and its lanes folded four at a time while whole vectors remain — the
 // same float32 operations in the same order as the plain kernel.
 #include "expf4-ggml-relaxed.h"
+#include "softmax-row.h"
 
 /** e = expf(x * scale - max) for the 4 * V values of a whole group at x, stored at y; returns their fold (fold_lanes). */
 static inline __attribute__((always_inline)) float group_exp(const int V, const float* x, float scale, float max, float* y, int avx512) {
@@ -26,33 +27,10 @@ static inline __attribute__((always_inline)) float group_exp(const int V, const 
   return l0 + l1;
 }
 
-EXPORT void softmax_ggml(const float* x, int rows, int n, int rows_per_matrix, uint32_t scale_bits, int causal_offset, float* out, int L,
-                         int avx512, int ith, int nth) {
-  float scale = f32_from_bits(scale_bits); // jobs pass int32 arguments only
-  int first, end;
-  thread_rows(rows, 1, ith, nth, &first, &end);
-  float lanes[16];
-  for (int r = first; r < end; r++) {
-    const float* xr = x + (size_t)r * n;
-    float* y = out + (size_t)r * n;
-    int i = r % rows_per_matrix;
-    int limit = causal_offset < 0 ? n : (i + causal_offset + 1 < n ? i + causal_offset + 1 : n);
-    float max = -__builtin_inff();
-    for (int j = 0; j < limit; j++) {
-      float w = xr[j] * scale;
-      if (w > max) max = w;
-    }
-    double sum = 0;
-    int j0 = 0;
-    for (; j0 + L <= limit; j0 += L) sum += L == 16 ? group_exp(4, xr + j0, scale, max, y + j0, avx512) : group_exp(2, xr + j0, scale, max, y + j0, avx512);
-    if (j0 < limit) {
-      for (int l = 0; l < L; l++) lanes[l] = 0;
-      for (int j = j0; j < limit; j++) lanes[j - j0] = y[j] = v_expf(xr[j] * scale - max, avx512);
-      for (int h = L >> 1; h >= 1; h >>= 1)
-        for (int l = 0; l < h; l++) lanes[l] = lanes[l] + lanes[l + h];
-      sum += lanes[0];
-    }
-    float inv = (float)(1.0 / sum);
-    for (int j = 0; j < n; j++) y[j] = j < limit ? y[j] * inv : 0.0f;
-  }
+static double row_exponentials(const float* xr, int limit, int L, float scale, float max, float* y, int avx512) {
+  double sum = 0;
+  int j0 = 0;
+  for (; j0 + L <= limit; j0 += L) sum += L == 16 ? group_exp(4, xr + j0, scale, max, y + j0, avx512) : group_exp(2, xr + j0, scale, max, y + j0, avx512);
+  if (j0 < limit) sum += partial_group(xr, j0, limit, L, scale, max, y, avx512);
+  return sum;
 }
