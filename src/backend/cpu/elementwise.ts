@@ -96,7 +96,9 @@ function emit(e: Expr, loads: LoadLayout[]): string {
 function compile(rank: number, nLoads: number, body: string): Compiled {
   const L = Array.from({ length: nLoads }, (_, k) => k);
   const lines: string[] = [];
-  lines.push(...L.map((k) => `const in${k} = inputs[loads[${k}].input]; const st${k} = loads[${k}].strides;`));
+  lines.push(...L.map((k) => `const in${k} = inputs[loads[${k}].input];`));
+  // every stride a local constant: read from the strides array inside the loops, V8 reloads it per element
+  for (const k of L) for (let d = 0; d < rank; d++) lines.push(`const st${k}_${d} = loads[${k}].strides[${d}];`);
   if (rank === 0) {
     lines.push(...L.map((k) => `const o${k} = loads[${k}].offset;`));
     lines.push(`out[0] = ${body};`);
@@ -107,10 +109,10 @@ function compile(rank: number, nLoads: number, body: string): Compiled {
       const inner = d === rank - 1;
       lines.push(`for (let i${d} = 0, n${d} = shape[${d}]; i${d} < n${d}; i${d}++) {`);
       if (inner) {
-        lines.push(...L.map((k) => `const o${k} = b${k}_${d} + i${d} * st${k}[${d}];`));
+        lines.push(...L.map((k) => `const o${k} = b${k}_${d} + i${d} * st${k}_${d};`));
         lines.push(`out[i++] = ${body};`);
       } else {
-        lines.push(...L.map((k) => `const b${k}_${d + 1} = b${k}_${d} + i${d} * st${k}[${d}];`));
+        lines.push(...L.map((k) => `const b${k}_${d + 1} = b${k}_${d} + i${d} * st${k}_${d};`));
       }
     }
     for (let d = 0; d < rank; d++) lines.push('}');
