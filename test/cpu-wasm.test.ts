@@ -10,7 +10,11 @@ import { LlamaModel } from '../src/model/llama';
 import { modelPath } from './helpers/references';
 import { bitsEqual, random, SIMD_BUILDS } from './helpers/fast-path';
 import { relaxedSimdUnavailable } from '../src/backend/cpu/wasm/runtime';
-import { useGgmlSimd } from '../src/backend/cpu/ops/ggml-float';
+import { GGML_SIMD, useGgmlSimd, vSilu } from '../src/backend/cpu/ops/ggml-float';
+import { F16_TO_F32, f32ToF16 } from '../src/quant/half';
+import { claimPart, firstClaim, JOB_MASK, MAX_PARTS } from '../src/backend/cpu/wasm/claim-part.cjs';
+
+const roundToF16 = (x: number) => F16_TO_F32[f32ToF16(x)];
 
 /** Weights of `type` from values with the spread of trained weights, plus an all-zero row block. */
 function quantizedWeight(type: string, out: number, width: number, seed: number): Uint8Array {
@@ -48,6 +52,50 @@ describe('CPU fast path: WASM heap', () => {
     const big = heap.allocate(3 * 65536);
     assert.ok(heap.memory.buffer.byteLength >= big + 3 * 65536);
     assert.throws(() => heap.allocate(2 ** 32), (e: unknown) => e instanceof HeapExhausted && e.requested === 2 ** 32 && e.held === 3 * 65536);
+  });
+});
+
+describe('CPU fast path: worker threads', () => {
+  it('a late thread claims nothing of a job that is over, nor of the job after it', () => {
+    const ctl = new Int32Array(new SharedArrayBuffer(4));
+    ctl[0] = firstClaim(41);
+    assert.deepEqual([0, 1, 2, 3].map(() => claimPart(ctl, 0, 41, 3)), [0, 1, 2, -1]);
+    ctl[0] = firstClaim(42); // the next job is posted: a thread still on job 41 gets nothing of it
+    assert.equal(claimPart(ctl, 0, 41, 3), -1);
+    assert.equal(claimPart(ctl, 0, 42, 2), 0);
+    ctl[0] = firstClaim(JOB_MASK);
+    assert.equal(claimPart(ctl, 0, JOB_MASK, MAX_PARTS - 1), 0, 'the highest job number');
+  });
+
+  // More threads than this machine has cores, so workers are preempted between and during jobs:
+  // a worker that wakes after its job is over must claim nothing of it, and never run a later
+  // job's parts with an earlier job's kernel or arguments (threads.ts). Jobs alternate between two
+  // kernels of different arity, each from its own input into its own output: any part run with
+  // another job's kernel or pointers leaves a gap or a wrong value.
+  it('runs hundreds of back-to-back jobs with different kernels and arguments exactly once each, 3 threads', () => {
+    const rt = new CpuBackend({ kernels: 'wasm', threads: 3 }).wasm!;
+    const n = 1 << 16; // enough work to be shared across the threads (runtime.ts)
+    const slots = 5;
+    const inputs = Array.from({ length: slots }, () => rt.heap.allocate(4 * n));
+    const outputs = Array.from({ length: slots }, () => rt.heap.allocate(4 * n));
+    const next = random(7);
+    try {
+      for (let job = 0; job < 400; job++) {
+        const slot = job % slots;
+        const x = rt.heap.f32(inputs[slot], n).fill(job / 7);
+        for (let i = 0; i < n; i += 997) x[i] = next() * 20;
+        const out = rt.heap.f32(outputs[slot], n).fill(NaN);
+        const silu = job % 2 === 1;
+        if (silu) rt.run('silu_ggml', [inputs[slot], n, outputs[slot], GGML_SIMD === 'avx512' ? 1 : 0], 64 * n);
+        else rt.run('round_to_f16', [inputs[slot], n, outputs[slot]], 8 * n);
+        for (let i = 0; i < n; i++) {
+          const expected = silu ? Math.fround(vSilu(x[i])) : roundToF16(x[i]);
+          if (out[i] !== expected) assert.fail(`job ${job} (${silu ? 'silu' : 'roundF16'}): value ${i} is ${out[i]}, not ${expected}`);
+        }
+      }
+    } finally {
+      for (const offset of [...inputs, ...outputs]) rt.heap.release(offset, 4 * n);
+    }
   });
 });
 

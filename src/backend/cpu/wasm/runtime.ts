@@ -29,8 +29,8 @@ type Exports = Record<KernelName, (...args: number[]) => void> & {
 /** Below this much work a kernel runs on the calling thread only. */
 const SHARED_WORK_MIN = 1 << 19;
 /** Parts per thread of a shared job (threads.ts): small enough that the threads finish together. */
-const CHUNKS_PER_THREAD = 8;
-/** Kernels that index per-thread scratch by their part: split into exactly one part per thread. */
+const PARTS_PER_THREAD = 8;
+/** Kernels with scratch per part, sized for one part per thread. */
 const ONE_PART_PER_THREAD: ReadonlySet<KernelName> = new Set(['matmul_f16_ggml', 'matmul_f64']);
 
 export class WasmRuntime {
@@ -54,7 +54,7 @@ export class WasmRuntime {
   run(name: KernelName, args: readonly number[], work: number): void {
     const f = this.exports[name];
     if (work < SHARED_WORK_MIN) f(...args, 0, 1);
-    else this.pool.run(name, args, ONE_PART_PER_THREAD.has(name) ? 0 : CHUNKS_PER_THREAD * this.threads, (part, parts) => f(...args, part, parts));
+    else this.pool.run(name, args, ONE_PART_PER_THREAD.has(name) ? this.threads : PARTS_PER_THREAD * this.threads, (part, parts) => f(...args, part, parts));
   }
 
   close(): void {

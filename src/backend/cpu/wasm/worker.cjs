@@ -1,10 +1,12 @@
-// A thread of the WASM CPU fast path: instantiates the kernels over the shared memory, then runs
-// its share (thread `ith` of `nth`) of every job the main thread posts in the control block.
+// A thread of the WASM CPU fast path: instantiates the kernels over the shared memory, then claims
+// and runs parts of every job the main thread posts in the control block.
 // Plain JavaScript so that it starts without a TypeScript loader. Protocol: see threads.ts.
 'use strict';
 const { workerData } = require('node:worker_threads');
 
-const { wasmModule, memory, control, controlInts, errorFlag, chunkCount, nextChunk, errorBytes, stackTop, ith, nth, functions } = workerData;
+const { claimPart } = require('./claim-part.cjs');
+
+const { wasmModule, memory, control, controlInts, errorFlag, partCount, nextPart, errorBytes, stackTop, ith, functions } = workerData;
 const instance = new WebAssembly.Instance(wasmModule, { env: { memory } });
 instance.exports.__stack_pointer.value = stackTop;
 const ctl = new Int32Array(memory.buffer, control, controlInts);
@@ -24,7 +26,7 @@ function call(f, n, part, parts) {
   else f(...Array.from(a.subarray(4, 4 + n)), part, parts);
 }
 
-let seen = 0; // jobs are numbered from 1: one posted before this thread started is still run
+let seen = 0; // the last job number looked at: one posted before this thread started is still run
 for (;;) {
   let spins = 0;
   let since = performance.now();
@@ -35,20 +37,23 @@ for (;;) {
     }
   }
   seen = Atomics.load(ctl, 0);
+  // Read before claiming: if this job is already over (we were late), the claim fails and
+  // whatever was read of a later job's arguments is never used.
   const fn = ctl[2];
   if (fn < 0) break;
   const f = table[fn];
   const n = ctl[3];
-  const chunks = ctl[chunkCount];
-  try {
-    if (chunks === 0) call(f, n, ith, nth);
-    else for (let c; (c = Atomics.add(ctl, nextChunk, 1)) < chunks; ) call(f, n, c, chunks);
-  } catch (e) {
-    // The main thread cannot receive messages while it waits: leave the error in the control block.
-    const text = new TextEncoder().encode(`thread ${ith}: ${e && e.stack ? e.stack : e}`).subarray(0, errorBytes);
-    errorText.set(text);
-    errorText.fill(0, text.length);
-    Atomics.store(ctl, errorFlag, 1);
+  const parts = ctl[partCount];
+  for (let part; (part = claimPart(ctl, nextPart, seen, parts)) >= 0; ) {
+    try {
+      call(f, n, part, parts);
+    } catch (e) {
+      // The main thread cannot receive messages while it waits: leave the error in the control block.
+      const text = new TextEncoder().encode(`thread ${ith}: ${e && e.stack ? e.stack : e}`).subarray(0, errorBytes);
+      errorText.set(text);
+      errorText.fill(0, text.length);
+      Atomics.store(ctl, errorFlag, 1);
+    }
+    if (Atomics.add(ctl, 1, 1) === parts - 1) Atomics.notify(ctl, 1);
   }
-  if (Atomics.add(ctl, 1, 1) === nth - 2) Atomics.notify(ctl, 1);
 }
