@@ -329,6 +329,38 @@ describe('CPU fast path: f16 rounding in fused expressions', () => {
   }
 });
 
+describe('CPU fast path: add, sub and mul of float32 rows, and RMSNorm, equal the reference bit for bit', () => {
+  const reference = new CpuBackend({ kernels: 'reference' });
+  const next = random(91);
+  const values = (n: number) => new Float32Array(n).map((_, i) => (i % 97 === 0 ? -0 : next() * 10 ** ((i % 7) - 3)));
+  // [1, 2048]: one decode step's row, on one thread; [130, 515]: enough work to share across threads.
+  for (const simd of SIMD_BUILDS) for (const [rows, cols] of [[1, 2048], [130, 515]]) {
+    it(`a + b, a - row, row * a, silu(a) * b, a row slice, a transposed load (not ours): [${rows}, ${cols}], ${simd}`, async () => {
+      const data = { a: values(rows * cols), b: values(rows * cols), row: values(cols), square: values(cols * cols) };
+      const run = async (backend: Backend) => {
+        const [a, b] = [data.a, data.b].map((v) => Tensor.from(v, [rows, cols], { backend }));
+        const row = Tensor.from(data.row, [cols], { backend });
+        const square = Tensor.from(data.square, [cols, cols], { backend });
+        const results = [a.add(b), a.sub(row), row.mul(a), a.silu().mul(b), a.slice(0, rows - 1, rows).add(row), square.transpose(0, 1).mul(square)];
+        return Promise.all(results.map((t) => t.data()));
+      };
+      const [fast, slow] = [await run(new CpuBackend({ kernels: 'wasm', threads: 2, simd })), await run(reference)];
+      ['a + b', 'a - row', 'row * a', 'silu(a) * b', 'row slice + row', 'transposed * square'].forEach((label, i) => bitsEqual(fast[i] as Float32Array, slow[i] as Float32Array, label));
+    });
+    it(`RMSNorm of rows, contiguous and permuted: [${rows}, ${cols}], ${simd}`, async () => {
+      const data = { x: values(rows * cols), square: values(cols * cols) };
+      const run = async (backend: Backend) => {
+        const x = Tensor.from(data.x, [rows, cols], { backend });
+        const square = Tensor.from(data.square, [cols, cols], { backend });
+        return Promise.all([x.rmsNorm(1e-5).data(), square.transpose(0, 1).rmsNorm(1e-6).data()]);
+      };
+      const [fast, slow] = [await run(new CpuBackend({ kernels: 'wasm', threads: 2, simd })), await run(reference)];
+      bitsEqual(fast[0] as Float32Array, slow[0] as Float32Array, 'rmsNorm');
+      bitsEqual(fast[1] as Float32Array, slow[1] as Float32Array, 'rmsNorm of a transposed view');
+    });
+  }
+});
+
 describe('CPU backend: choosing the kernels', () => {
   const saved = process.env.LLAMASCOPE_CPU_KERNELS;
   afterEach(() => {

@@ -23,6 +23,8 @@ import { linearWasm } from './wasm/linear';
 import { matmulGgmlWasm, matmulWasm, softmaxGgmlWasm } from './wasm/attention';
 import { unaryIntoWasm, unaryOnWasm } from './wasm/unary';
 import { withScratch } from './wasm/operands';
+import { binaryIntoWasm } from './wasm/binary';
+import { rmsNormWasm } from './wasm/rms-norm';
 
 export interface CpuOptions {
   /** 'wasm': the WASM SIMD fast path (the default where built); 'reference': TypeScript kernels only. */
@@ -84,7 +86,10 @@ export class CpuBackend implements Backend {
       const wasm = this.wasm;
       if (wasm) {
         if (!unaryIntoWasm(wasm, kernel, out.heapOffset)) {
-          withScratch(wasm.heap, (take) => runElementwise(unaryOnWasm(wasm, kernel, inputs, take), out.data as Float32Array | Int32Array, inputs));
+          withScratch(wasm.heap, (take) => {
+            const rest = unaryOnWasm(wasm, kernel, inputs, take);
+            if (!binaryIntoWasm(wasm, rest, inputs, out.heapOffset)) runElementwise(rest, out.data as Float32Array | Int32Array, inputs);
+          });
         }
       } else {
         runElementwise(kernel, out.data as Float32Array | Int32Array, inputs);
@@ -197,6 +202,7 @@ export class CpuBackend implements Backend {
         return linear(x, x.length / width, width, wData, type, w.view.shape[0], a.activationType, out as Float32Array);
       }
       case 'rmsNorm':
+        if (this.wasm && rmsNormWasm(this.wasm, k.inputs[0] as { buffer: CpuBuffer; view: View }, k.shape[k.shape.length - 1], a.eps, outBuffer)) return;
         return rmsNorm(values(0) as Float32Array, k.shape[k.shape.length - 1], a.eps, out as Float32Array);
       case 'rope':
         return rope(values(0) as Float32Array, k.shape, values(1) as Int32Array, a, out as Float32Array);
