@@ -103,6 +103,14 @@ describe('GGUF writer', () => {
     }
   });
 
+  it('reads every kind of vocabulary string: ASCII short and long, empty, multi-byte, a leading BOM', () => {
+    const kinds = ['a', 'x'.repeat(32), 'y'.repeat(33), '', '▁über', '🦙', '\uFEFFbom', '<0x0A>', 'é'.repeat(40)];
+    const tokens = Array.from({ length: 30000 }, (_, i) => kinds[i % kinds.length] + (i % 5 === 0 ? '' : String(i)));
+    const f = openGGUF(encodeGGUF({ metadata: [['tokenizer.ggml.tokens', meta.strings(tokens)], ['after', meta.u32(7)]], tensors: [] }));
+    assert.deepEqual(f.get('tokenizer.ggml.tokens'), tokens);
+    assert.equal(f.get('after'), 7);
+  });
+
   it('writes metadata far larger than its first buffer (a 40,000-token vocabulary)', () => {
     const tokens = Array.from({ length: 40000 }, (_, i) => `▁piece${i}`);
     const f = openGGUF(encodeGGUF({ metadata: [['tokenizer.ggml.tokens', meta.strings(tokens)], ['after', meta.u32(7)]], tensors: [] }));
@@ -196,6 +204,12 @@ describe('GGUF errors: each code from a hand-made bad file', () => {
     const b = withMetadata([['k', meta.f64(1)]]);
     const err = expectError(b.slice(0, 24 + 8 + 1 + 4 + 4), 'TRUNCATED'); // half of the f64
     assert.match(err.message, /the file ends while reading .* needs \d+ bytes at offset \d+ but only \d+ remain/);
+  });
+  it('LENGTH_OUT_OF_RANGE: an item of a string array longer than the rest of the file, naming the item', () => {
+    const b = withMetadata([['tokenizer.ggml.tokens', meta.strings(['one', 'two', 'three'])]]);
+    const three = Buffer.from(b).indexOf('three');
+    const err = expectError(b.slice(0, three + 3), 'LENGTH_OUT_OF_RANGE'); // the last two bytes of "three" missing
+    assert.match(err.message, /item 2 of 'tokenizer\.ggml\.tokens'/);
   });
   it('COUNT_OUT_OF_RANGE: a tensor count of 2^62 and an array count of 2^40', () => {
     const b = tinyFile();

@@ -5,6 +5,8 @@ import { GGUFError } from './errors';
 import type { ByteSource } from './source';
 
 const INITIAL_WINDOW = 1 << 16;
+// ignoreBOM: a token that starts with U+FEFF keeps it (the default decoder would drop it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const MAX_WINDOWED_READ = 1 << 20;
 
 export class Cursor {
@@ -73,6 +75,31 @@ export class Cursor {
   }
 
   /**
+   * The next `n` strings (u64 length, UTF-8 bytes). A vocabulary holds tens of thousands of short
+   * strings: each is decoded straight from the window, and only one that is not wholly inside it
+   * (or is malformed) takes the general path — with `describe(i)` naming it in the error.
+   */
+  strings(n: number, describe: (i: number) => string): string[] {
+    const items: string[] = []; // grown as read: each item needs bytes the file must hold
+    for (let i = 0; i < n; i++) {
+      const rel = this.pos - this.windowStart;
+      if (rel >= 0 && rel + 8 <= this.window.length && this.view.getUint32(rel + 4, true) === 0) {
+        const length = this.view.getUint32(rel, true);
+        const start = rel + 8;
+        if (start + length <= this.window.length) {
+          this.pos += 8 + length;
+          items.push(decodeUtf8(this.window, start, length));
+          continue;
+        }
+      }
+      const what = describe(i);
+      const length = this.count(`the length of ${what}`, 1, 'LENGTH_OUT_OF_RANGE');
+      items.push(decodeUtf8(this.bytes(length, what), 0, length));
+    }
+    return items;
+  }
+
+  /**
    * A count or length stored as u64, checked so that `count * minBytesEach` still fits in the rest
    * of the file: an array count of 2^40 fails here instead of allocating.
    */
@@ -90,4 +117,14 @@ export class Cursor {
     }
     return Number(raw);
   }
+}
+
+/** UTF-8 bytes [start, start + length) as a string; pure ASCII (most tokens) without a TextDecoder call. */
+export function decodeUtf8(bytes: Uint8Array, start: number, length: number): string {
+  if (length <= 32) {
+    let ascii = true;
+    for (let i = start; i < start + length; i++) if (bytes[i] >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, start + length) as unknown as number[]);
+  }
+  return utf8.decode(bytes.subarray(start, start + length));
 }

@@ -10,7 +10,7 @@
 // Strings are u64 length + UTF-8 bytes (no terminator); arrays are u32 item type + u64 count + items.
 
 import { GGUFError } from './errors';
-import { Cursor } from './cursor';
+import { Cursor, decodeUtf8 } from './cursor';
 import { FileSource, MemorySource, type ByteSource } from './source';
 import {
   GGUFValueType,
@@ -30,7 +30,6 @@ import { DEFAULT_ALIGNMENT, GGUF_MAGIC, alignUp } from './format';
 
 const MAX_DIMS = 4;
 const MAX_ARRAY_NESTING = 8;
-const utf8 = new TextDecoder('utf-8');
 
 export interface OpenOptions {
   /**
@@ -180,7 +179,7 @@ function badValueType(type: number, what: string, offset: number, key?: string):
 
 function readString(c: Cursor, what: string): string {
   const n = c.count(`the length of ${what}`, 1, 'LENGTH_OUT_OF_RANGE');
-  return utf8.decode(c.bytes(n, what));
+  return decodeUtf8(c.bytes(n, what), 0, n);
 }
 
 function readValue(c: Cursor, type: GGUFValueType, key: string, depth: number): GGUFScalar | GGUFArray {
@@ -218,10 +217,7 @@ function readArray(c: Cursor, key: string, depth: number): GGUFArray {
   const what = `the items of '${key}'`;
   switch (itemType) {
     case GGUFValueType.STRING: {
-      // Grown as read (not preallocated from the count): each item needs bytes the file must hold.
-      const items: string[] = [];
-      for (let i = 0; i < n; i++) items.push(readString(c, `item ${i} of '${key}'`));
-      return { itemType, items };
+      return { itemType, items: c.strings(n, (i) => `item ${i} of '${key}'`) };
     }
     case GGUFValueType.BOOL:
       return { itemType, items: Array.from(c.bytes(n, what), (b) => b !== 0) };
