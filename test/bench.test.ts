@@ -60,6 +60,7 @@ describe('llamascope bench', () => {
       assert.ok(o.openMs > 0);
       close(o.hooks.forwardMs, (1000 * o.prefillTokens) / o.prefillTokensPerSecond, `${o.mode}: the plain forward is the prefill`);
       close(o.hooks.ratio, o.hooks.runWithCacheMs / o.hooks.forwardMs, `${o.mode} runWithCache ratio`);
+      assert.ok(o.hooks.firstRunWithCacheMs > 0, `${o.mode}: the first runWithCache is reported`);
     }
 
     assert.deepEqual(report.ratios.map((q) => q.mode), ['llama.cpp', 'float']);
