@@ -21,6 +21,8 @@ interface Agreement {
   maxAbsDiff: number;
   /** Positions where llama.cpp's top-1/top-2 margin exceeds 0.01 and our top-1 differs. */
   confidentMismatches: number[];
+  /** Positions where our top-1 equals llama.cpp's. */
+  same: number;
   top1Agreement: number;
 }
 
@@ -36,7 +38,7 @@ function agreement(ours: Float32Array, theirs: Float32Array[], vocab: number): A
     if (argmax(mine) === top) same++;
     else if (row[top] - second > 0.01) confidentMismatches.push(p);
   });
-  return { maxAbsDiff, confidentMismatches, top1Agreement: same / theirs.length };
+  return { maxAbsDiff, confidentMismatches, same, top1Agreement: same / theirs.length };
 }
 
 describe('LLaMA forward', function () {
@@ -77,37 +79,56 @@ describe('LLaMA forward', function () {
   });
 
   describe('agrees with llama.cpp (node-llama-cpp live, flash attention off)', function () {
-    const sequence = () => {
-      // A 128-token forced sequence from the held-out text (BOS first, as llama.cpp evaluates it).
-      return { text: heldOut().slice(2000, 4000) };
-    };
+    // Three 128-token forced sequences per file (BOS first, as llama.cpp evaluates it), from
+    // disjoint regions of the held-out text fixed in advance (122,024 characters; each region
+    // encodes to 700+ tokens).
+    const PROMPTS = [[2000, 4000], [5000, 7000], [11000, 13000]] as const;
     // Float mode leaves activations unquantized where llama.cpp quantizes them, so low-margin
-    // positions can flip: the ≥ 99% top-1 criterion is over all files' positions together.
+    // positions can flip: the ≥ 99% top-1 criterion is over all files' and prompts' positions together.
     const floatTotals = { same: 0, positions: 0 };
     for (const suffix of modelSuffixes()) {
-      it(`${suffix}: 128 forced tokens — llama.cpp mode top-1 equal wherever llama.cpp's top-1/top-2 margin exceeds 0.01`, async function () {
+      it(`${suffix}: ${PROMPTS.length} prompts × 128 forced tokens — llama.cpp mode top-1 equal wherever llama.cpp's top-1/top-2 margin exceeds 0.01`, async function () {
         const model = await LlamaModel.load(modelPath(suffix));
-        const tokens = model.tokenizer.encode(sequence().text).slice(0, 128);
+        const vocab = model.hparams.vocabSize;
+        const text = heldOut();
         const oracle = await LlamaCppOracle.open(modelPath(suffix));
-        const theirs = await oracle.logits(tokens, model.hparams.vocabSize);
-        await oracle.close();
-        const emulated = agreement((await model.forward(tokens, { mode: 'llama.cpp' }).data()) as Float32Array, theirs, model.hparams.vocabSize);
-        const float = agreement((await model.forward(tokens, { mode: 'float' }).data()) as Float32Array, theirs, model.hparams.vocabSize);
-        floatTotals.same += Math.round(float.top1Agreement * tokens.length);
-        floatTotals.positions += tokens.length;
-        this.test!.title += ` (max |Δlogit| llama.cpp mode ${emulated.maxAbsDiff.toExponential(1)}, float ${float.maxAbsDiff.toExponential(1)}; float top-1 ${(float.top1Agreement * 100).toFixed(1)}%)`;
-        assert.deepEqual(emulated.confidentMismatches, [], 'positions where our top-1 differs from a confident llama.cpp');
+        let emulatedMax = 0;
+        let floatMax = 0;
+        let floatSame = 0;
+        let positions = 0;
+        const confident: Record<string, number[]> = {};
+        try {
+          for (const [start, end] of PROMPTS) {
+            const tokens = model.tokenizer.encode(text.slice(start, end)).slice(0, 128);
+            assert.equal(tokens.length, 128, `held-out slice(${start}, ${end}) gives 128 tokens`);
+            const theirs = await oracle.logits(tokens, vocab);
+            const emulated = agreement((await model.forward(tokens, { mode: 'llama.cpp' }).data()) as Float32Array, theirs, vocab);
+            const float = agreement((await model.forward(tokens, { mode: 'float' }).data()) as Float32Array, theirs, vocab);
+            emulatedMax = Math.max(emulatedMax, emulated.maxAbsDiff);
+            floatMax = Math.max(floatMax, float.maxAbsDiff);
+            floatSame += float.same;
+            positions += tokens.length;
+            if (emulated.confidentMismatches.length > 0) confident[`slice(${start}, ${end})`] = emulated.confidentMismatches;
+          }
+        } finally {
+          await oracle.close();
+        }
+        floatTotals.same += floatSame;
+        floatTotals.positions += positions;
+        this.test!.title += ` (max |Δlogit| llama.cpp mode ${emulatedMax.toExponential(1)}, float ${floatMax.toExponential(1)}; float top-1 ${((floatSame / positions) * 100).toFixed(1)}%, ${floatSame}/${positions})`;
+        assert.deepEqual(confident, {}, 'per prompt, positions where our top-1 differs from a confident llama.cpp');
       });
     }
 
     // Open (issue 4). The acceptance asks float mode for top-1 agreement >= 99% without the margin
-    // condition it sets for llama.cpp mode. Measured: 2661 of 2688 positions (98.996%) pooled; per
-    // file from 123/128 (q5_k_m) to 128/128. Float mode keeps activations exact where llama.cpp
-    // quantizes them, which moves logits by up to 0.08-0.21 on quantized files (max |Δlogit|), so a
-    // position flips where llama.cpp's own top-1/top-2 margin is within that: the 27 disagreements
-    // have margins from 4.5e-4 to 7.1e-2, 15 of them below 0.01. Only over positions with a margin
-    // above 0.01 would it reach 99% pooled (2636 of 2648, 99.55%; still 3 misses in q5_k_m's 128),
-    // and the issue does not state that criterion for float mode. Pending, not loosened.
+    // condition it sets for llama.cpp mode. Measured over the three prompts: 7981 of 8064 positions
+    // (98.97%) pooled; per prompt 2661, 2670 and 2650 of 2688 (98.996%, 99.33%, 98.59%); per file
+    // from 373/384 (q5_k_m, 97.1%) to 384/384 (f16, f32). Float mode keeps activations exact where
+    // llama.cpp quantizes them, which moves logits by up to 0.08-0.24 on quantized files (max
+    // |Δlogit|), so a position flips where llama.cpp's own top-1/top-2 margin is within that: the 83
+    // disagreements have margins from 4.1e-4 to 7.5e-2, 44 of them below 0.01. Only over positions
+    // with a margin above 0.01 would it reach 99% pooled (7904 of 7943, 99.51%), and the issue does
+    // not state that criterion for float mode. Pending, not loosened.
     it.skip('float mode: top-1 agrees with llama.cpp at ≥ 99% of all those positions', function () {
       if (floatTotals.positions === 0) this.skip();
       const share = floatTotals.same / floatTotals.positions;
