@@ -10,7 +10,8 @@ import { LlamaModel } from '../src/model/llama';
 import { modelPath } from './helpers/references';
 import { bitsEqual, random, SIMD_BUILDS } from './helpers/fast-path';
 import { relaxedSimdUnavailable } from '../src/backend/cpu/wasm/runtime';
-import { GGML_SIMD, useGgmlSimd, vSilu } from '../src/backend/cpu/ops/ggml-float';
+import { fma32, GGML_SIMD, useGgmlSimd, vSilu } from '../src/backend/cpu/ops/ggml-float';
+import { ropeAngles } from '../src/backend/cpu/ops/rope';
 import { F16_TO_F32, f32ToF16 } from '../src/quant/half';
 import { claimPart, firstClaim, JOB_MASK, MAX_PARTS } from '../src/backend/cpu/wasm/claim-part.cjs';
 
@@ -357,6 +358,66 @@ describe('CPU fast path: add, sub and mul of float32 rows, and RMSNorm, equal th
       const [fast, slow] = [await run(new CpuBackend({ kernels: 'wasm', threads: 2, simd })), await run(reference)];
       bitsEqual(fast[0] as Float32Array, slow[0] as Float32Array, 'rmsNorm');
       bitsEqual(fast[1] as Float32Array, slow[1] as Float32Array, 'rmsNorm of a transposed view');
+    });
+  }
+});
+
+describe('CPU fast path: RoPE equals the reference bit for bit', () => {
+  const reference = new CpuBackend({ kernels: 'reference' });
+  const next = random(33);
+  // [tokens, heads, headDim] and positions; [130, 8, 64] is enough work to share across threads.
+  const cases: { shape: number[]; positions: number[]; args: { mode: 'norm' | 'neox'; dims: number; freqBase: number; freqScale: number } }[] = [
+    { shape: [1, 32, 64], positions: [131], args: { mode: 'norm', dims: 64, freqBase: 10000, freqScale: 1 } },
+    { shape: [130, 8, 64], positions: Array.from({ length: 130 }, (_, i) => 4000 + 3 * i), args: { mode: 'norm', dims: 64, freqBase: 500000, freqScale: 0.25 } },
+    { shape: [5, 3, 48], positions: [0, 1, 2, 1000, 65535], args: { mode: 'neox', dims: 32, freqBase: 10000, freqScale: 1 } },
+    { shape: [2, 3, 4, 16], positions: [7, 9, 11], args: { mode: 'norm', dims: 8, freqBase: 10000, freqScale: 1 } },
+  ];
+  // Inputs where fmaf's single rounding and float64's double rounding differ (x0 * m + c lands
+  // within 2^-53 of a float32 midpoint): found by search over the angles, both rotation formulas.
+  const fmaCases = (() => {
+    const args = { mode: 'norm' as const, dims: 64, freqBase: 10000, freqScale: 1 };
+    const found: { position: number; pair: number; x0: number; x1: number }[] = [];
+    const fr = Math.fround;
+    const ulp = (v: number) => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 23);
+    for (let position = 1; position < 400 && found.length < 8; position++) {
+      const cs = ropeAngles(position, args);
+      for (let pair = 0; pair < 32 && found.length < 8; pair++) {
+        const [cos, sin] = [cs[2 * pair], cs[2 * pair + 1]];
+        // out[a] = fma(x0, cos, -(x1 * sin)) with x1 = -1; out[b] = fma(x0, sin, x1 * cos) with x1 = 1
+        for (const [m, c, x1] of [[cos, sin, -1], [sin, cos, 1]]) {
+          if (m === 0 || c === 0) continue;
+          const x0 = fr(ulp(c) / 2 / m);
+          if (fr(x0 * m + c) !== fma32(x0, m, c)) found.push({ position, pair, x0, x1 });
+        }
+      }
+    }
+    return { args, found };
+  })();
+  for (const simd of SIMD_BUILDS) {
+    it(`where rounding twice differs from fmaf's once (${fmaCases.found.length} cases), ${simd}`, async () => {
+      assert.ok(fmaCases.found.length >= 4, 'the search finds such inputs');
+      const x = new Float32Array(fmaCases.found.length * 64);
+      fmaCases.found.forEach((f, t) => x.set([f.x0, f.x1], t * 64 + 2 * f.pair));
+      const run = (backend: Backend) =>
+        Tensor.from(x, [fmaCases.found.length, 1, 64], { backend }).rope(Tensor.from(Int32Array.from(fmaCases.found, (f) => f.position), [fmaCases.found.length], { dtype: 'i32', backend }), fmaCases.args).data();
+      bitsEqual((await run(new CpuBackend({ kernels: 'wasm', threads: 1, simd }))) as Float32Array, (await run(reference)) as Float32Array, 'rope');
+    });
+  }
+  for (const simd of SIMD_BUILDS) {
+    it(`norm and neox, partial rotation, batch dimensions, a permuted input, one and several threads, ${simd}`, async () => {
+      const data = cases.map((c) => new Float32Array(c.shape.reduce((p, d) => p * d, 1)).map(() => next() * 4));
+      const run = async (backend: Backend) => {
+        const results = cases.map((c, i) => {
+          const x = Tensor.from(data[i], c.shape, { backend });
+          return x.rope(Tensor.from(Int32Array.from(c.positions), [c.positions.length], { dtype: 'i32', backend }), c.args);
+        });
+        // a view that is not dense: tokens and heads swapped (six of them), rotated as [6 tokens, 130 heads, 64]
+        const swapped = Tensor.from(data[1], cases[1].shape, { backend }).permute(1, 0, 2).slice(0, 0, 6);
+        results.push(swapped.rope(Tensor.from(Int32Array.of(3, 1, 4, 1, 5, 9), [6], { dtype: 'i32', backend }), { dims: 64 }));
+        return Promise.all(results.map((t) => t.data()));
+      };
+      const [fast, slow] = [await run(new CpuBackend({ kernels: 'wasm', threads: 2, simd })), await run(reference)];
+      fast.forEach((f, i) => bitsEqual(f as Float32Array, slow[i] as Float32Array, `case ${i}`));
     });
   }
 });

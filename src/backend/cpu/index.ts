@@ -25,6 +25,7 @@ import { unaryIntoWasm, unaryOnWasm } from './wasm/unary';
 import { withScratch } from './wasm/operands';
 import { binaryIntoWasm } from './wasm/binary';
 import { rmsNormWasm } from './wasm/rms-norm';
+import { ropeWasm } from './wasm/rope';
 
 export interface CpuOptions {
   /** 'wasm': the WASM SIMD fast path (the default where built); 'reference': TypeScript kernels only. */
@@ -205,6 +206,7 @@ export class CpuBackend implements Backend {
         if (this.wasm && rmsNormWasm(this.wasm, k.inputs[0] as { buffer: CpuBuffer; view: View }, k.shape[k.shape.length - 1], a.eps, outBuffer)) return;
         return rmsNorm(values(0) as Float32Array, k.shape[k.shape.length - 1], a.eps, out as Float32Array);
       case 'rope':
+        if (this.wasm && ropeWasm(this.wasm, k.inputs[0] as { buffer: CpuBuffer; view: View }, values(1) as Int32Array, k.shape, a, outBuffer)) return;
         return rope(values(0) as Float32Array, k.shape, values(1) as Int32Array, a, out as Float32Array);
       case 'softmax':
         if (this.wasm && a.ggml && softmaxGgmlWasm(this.wasm, k.inputs[0] as { buffer: CpuBuffer; view: View }, k.shape, a, outBuffer)) return;

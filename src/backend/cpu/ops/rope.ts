@@ -22,7 +22,7 @@ export function rope(x: Float32Array, shape: readonly number[], positions: Int32
   const half = args.dims / 2;
   out.set(x);
   for (let base = 0, t = 0; base < x.length; base += heads * headDim, t = (t + 1) % tokens) {
-    const cs = ropeCache(positions[t], args);
+    const cs = ropeAngles(positions[t], args);
     for (let h = 0; h < heads; h++) {
       const o = base + h * headDim;
       for (let i = 0; i < half; i++) {
@@ -42,7 +42,7 @@ export function rope(x: Float32Array, shape: readonly number[], positions: Int32
 const caches = new Map<string, Float32Array[]>();
 
 /** [cos, sin] of every pair at one position, as ggml_rope_cache_init; memoized (glibc's reduction is slow here). */
-function ropeCache(position: number, args: RopeArgs): Float32Array {
+export function ropeAngles(position: number, args: RopeArgs): Float32Array {
   const key = `${args.freqBase}|${args.freqScale}|${args.dims}`;
   let rows = caches.get(key);
   if (!rows) caches.set(key, (rows = []));
