@@ -13,7 +13,8 @@ import { relaxedSimdUnavailable } from '../src/backend/cpu/wasm/runtime';
 import { fma32, GGML_SIMD, useGgmlSimd, vSilu } from '../src/backend/cpu/ops/ggml-float';
 import { ropeAngles } from '../src/backend/cpu/ops/rope';
 import { F16_TO_F32, f32ToF16 } from '../src/quant/half';
-import { claimPart, firstClaim, JOB_MASK, MAX_PARTS } from '../src/backend/cpu/wasm/claim-part.cjs';
+import { claimPart, closedClaim, firstClaim, JOB_MASK, MAX_PARTS } from '../src/backend/cpu/wasm/claim-part.cjs';
+import type { ThreadPool } from '../src/backend/cpu/wasm/threads';
 
 const roundToF16 = (x: number) => F16_TO_F32[f32ToF16(x)];
 
@@ -64,34 +65,41 @@ describe('CPU fast path: worker threads', () => {
     ctl[0] = firstClaim(42); // the next job is posted: a thread still on job 41 gets nothing of it
     assert.equal(claimPart(ctl, 0, 41, 3), -1);
     assert.equal(claimPart(ctl, 0, 42, 2), 0);
+    ctl[0] = closedClaim(43); // job 43 being written: nothing of it, nor of 42, can be claimed
+    assert.equal(claimPart(ctl, 0, 42, MAX_PARTS - 1), -1);
+    assert.equal(claimPart(ctl, 0, 43, MAX_PARTS - 1), -1);
     ctl[0] = firstClaim(JOB_MASK);
     assert.equal(claimPart(ctl, 0, JOB_MASK, MAX_PARTS - 1), 0, 'the highest job number');
   });
 
   // More threads than this machine has cores, so workers are preempted between and during jobs:
   // a worker that wakes after its job is over must claim nothing of it, and never run a later
-  // job's parts with an earlier job's kernel or arguments (threads.ts). Jobs alternate between two
-  // kernels of different arity, each from its own input into its own output: any part run with
-  // another job's kernel or pointers leaves a gap or a wrong value.
-  it('runs hundreds of back-to-back jobs with different kernels and arguments exactly once each, 3 threads', () => {
+  // job's parts with an earlier job's kernel, arguments or part count (threads.ts). Jobs alternate
+  // between two kernels of different arity and vary their part count, each from its own input
+  // into its own output: any part run with another job's kernel, pointers or split leaves a gap or
+  // a wrong value (or a count of finished parts that never matches: a stall).
+  it('runs hundreds of back-to-back jobs with different kernels, arguments and part counts exactly once each, 3 threads', () => {
     const rt = new CpuBackend({ kernels: 'wasm', threads: 3 }).wasm!;
-    const n = 1 << 16; // enough work to be shared across the threads (runtime.ts)
+    // the pool itself, to choose each job's part count (runtime.ts picks 8 per thread, or 1)
+    const { pool, exports } = rt as unknown as { pool: ThreadPool; exports: Record<string, (...args: number[]) => void> };
+    const n = 1 << 14;
     const slots = 5;
     const inputs = Array.from({ length: slots }, () => rt.heap.allocate(4 * n));
     const outputs = Array.from({ length: slots }, () => rt.heap.allocate(4 * n));
     const next = random(7);
     try {
-      for (let job = 0; job < 400; job++) {
+      for (let job = 0; job < 1500; job++) {
         const slot = job % slots;
         const x = rt.heap.f32(inputs[slot], n).fill(job / 7);
         for (let i = 0; i < n; i += 997) x[i] = next() * 20;
         const out = rt.heap.f32(outputs[slot], n).fill(NaN);
         const silu = job % 2 === 1;
-        if (silu) rt.run('silu_ggml', [inputs[slot], n, outputs[slot], GGML_SIMD === 'avx512' ? 1 : 0], 64 * n);
-        else rt.run('round_to_f16', [inputs[slot], n, outputs[slot]], 8 * n);
+        const name = silu ? 'silu_ggml' : 'round_to_f16';
+        const args = silu ? [inputs[slot], n, outputs[slot], GGML_SIMD === 'avx512' ? 1 : 0] : [inputs[slot], n, outputs[slot]];
+        pool.run(name, args, 1 + ((job * 7) % 24), (part, parts) => exports[name](...args, part, parts));
         for (let i = 0; i < n; i++) {
           const expected = silu ? Math.fround(vSilu(x[i])) : roundToF16(x[i]);
-          if (out[i] !== expected) assert.fail(`job ${job} (${silu ? 'silu' : 'roundF16'}): value ${i} is ${out[i]}, not ${expected}`);
+          if (out[i] !== expected) assert.fail(`job ${job} (${name}): value ${i} is ${out[i]}, not ${expected}`);
         }
       }
     } finally {

@@ -26,4 +26,12 @@ function firstClaim(job) {
   return job << PART_BITS;
 }
 
-module.exports = { MAX_PARTS, JOB_MASK, claimPart, firstClaim };
+/**
+ * The counter's value while job `job` is being written: no part of it or of any earlier job can
+ * be claimed (a late thread may be reading the new job's part count with the old job's number).
+ */
+function closedClaim(job) {
+  return (job << PART_BITS) | (MAX_PARTS - 1);
+}
+
+module.exports = { MAX_PARTS, JOB_MASK, claimPart, firstClaim, closedClaim };

@@ -4,3 +4,4 @@ export const MAX_PARTS: number;
 export const JOB_MASK: number;
 export function claimPart(ctl: Int32Array, index: number, job: number, parts: number): number;
 export function firstClaim(job: number): number;
+export function closedClaim(job: number): number;

@@ -14,7 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import type { WasmHeap } from './heap';
-import { claimPart, firstClaim, JOB_MASK, MAX_PARTS } from './claim-part.cjs';
+import { claimPart, closedClaim, firstClaim, JOB_MASK, MAX_PARTS } from './claim-part.cjs';
 
 const STACK_BYTES = 256 * 1024;
 const STALL_MS = 120_000;
@@ -62,11 +62,15 @@ export class ThreadPool {
     if (this.threads === 1) return runHere(0, 1); // every part at once
     if (args.length > MAX_ARGS) throw new Error(`${name}: a job takes at most ${MAX_ARGS} arguments, not ${args.length}`);
     if (!(parts >= 1 && parts < MAX_PARTS)) throw new Error(`${name}: a job has 1 to ${MAX_PARTS - 1} parts, not ${parts}`);
-    ctl[2] = this.functions.indexOf(name);
-    ctl[3] = args.length;
-    for (let i = 0; i < args.length; i++) ctl[4 + i] = args[i];
-    ctl[PART_COUNT] = parts;
+    // Claims closed first: a late worker that reads this job's kernel or part count below while
+    // it still holds the previous job's number can then claim nothing (claim-part.cjs). The
+    // fields a worker reads before claiming are atomic, so it sees them no later than that.
     const job = (ctl[0] + 1) & JOB_MASK;
+    Atomics.store(ctl, NEXT_PART, closedClaim(job));
+    Atomics.store(ctl, 2, this.functions.indexOf(name));
+    Atomics.store(ctl, 3, args.length);
+    for (let i = 0; i < args.length; i++) ctl[4 + i] = args[i];
+    Atomics.store(ctl, PART_COUNT, parts);
     Atomics.store(ctl, 1, 0);
     Atomics.store(ctl, NEXT_PART, firstClaim(job));
     Atomics.store(ctl, 0, job);

@@ -37,13 +37,13 @@ for (;;) {
     }
   }
   seen = Atomics.load(ctl, 0);
-  // Read before claiming: if this job is already over (we were late), the claim fails and
-  // whatever was read of a later job's arguments is never used.
-  const fn = ctl[2];
+  // Read (atomically) before claiming: if this job is already over (we were late), the claim fails
+  // and whatever was read of a later job is never used (threads.ts closes claims before writing it).
+  const fn = Atomics.load(ctl, 2);
   if (fn < 0) break;
   const f = table[fn];
-  const n = ctl[3];
-  const parts = ctl[partCount];
+  const n = Atomics.load(ctl, 3);
+  const parts = Atomics.load(ctl, partCount);
   for (let part; (part = claimPart(ctl, nextPart, seen, parts)) >= 0; ) {
     try {
       call(f, n, part, parts);
