@@ -46,7 +46,9 @@ export class ThreadPool {
       const stack = heap.allocate(STACK_BYTES);
       this.stacks.push(stack);
       const worker = new Worker(path.join(__dirname, 'worker.cjs'), {
-        workerData: { wasmModule: module, memory: heap.memory, control: this.controlOffset, controlInts: CONTROL_INTS, errorFlag: ERROR_FLAG, partCount: PART_COUNT, nextPart: NEXT_PART, errorBytes: ERROR_BYTES, stackTop: stack + STACK_BYTES, ith, nth: threads, functions },
+        workerData: { wasmModule: module, memory: heap.memory, control: this.controlOffset, controlInts: CONTROL_INTS, errorFlag: ERROR_FLAG, partCount: PART_COUNT, nextPart: NEXT_PART, errorBytes: ERROR_BYTES, stackTop: stack + STACK_BYTES, ith, functions },
+        // plain JavaScript: none of the parent's loaders (tsx would add ~10 MB per worker)
+        execArgv: [],
       });
       worker.unref();
       this.workers.push(worker);
