@@ -197,7 +197,8 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
 
 describe('CPU fast path: the attention ops of the llama.cpp numeric mode equal the reference kernels bit for bit', () => {
   const reference = new CpuBackend({ kernels: 'reference' });
-  const fast = new CpuBackend({ kernels: 'wasm', threads: 2 });
+  /** Each build on one thread and on three (the rows split unevenly; small products are shared too). */
+  const fastBackends = SIMD_BUILDS.flatMap((simd) => [1, 3].map((threads) => new CpuBackend({ kernels: 'wasm', threads, simd })));
   /** Values of f16 precision (as the KV cache and rounded q hold), over a wide range. */
   const f16Values = (count: number, seed: number) => {
     const next = random(seed);
@@ -206,9 +207,18 @@ describe('CPU fast path: the attention ops of the llama.cpp numeric mode equal t
 
   // [kv heads, group, rows (T), head dim, keys (Tk), innerPad]: one row takes ggml_vec_dot_f16, several tinyBLAS.
   const shapes: [number, number, number, number, number, number][] = [
-    [4, 8, 1, 64, 300, 256],
+    [4, 8, 1, 64, 300, 256], // decode: q·Kᵀ one step of vec_dot's lanes (AVX-512), two (AVX2)
+    [4, 8, 1, 128, 257, 256], // head dim 128: vec_dot's 64 lanes in two passes (AVX-512); 257 keys: a key past whole steps
+    [2, 2, 1, 67, 12, 256], // head dim 67: P·V columns past the first 64, q·Kᵀ leftovers; 12 keys: P·V lanes empty, or with one sub-lane (AVX2)
+    [1, 2, 1, 32, 20, 256], // 20 keys: P·V lanes with one sub-lane (AVX-512)
+    [1, 4, 1, 65, 1, 256], // one key
+    [2, 4, 16, 64, 16, 256], // a prompt: tinyBLAS lanes for both, P·V one product a lane
+    [1, 2, 3, 16, 10, 256], // head dim 16: q·Kᵀ one step of tinyBLAS's lanes (AVX-512), two (AVX2)
+    [1, 2, 3, 8, 10, 256], // head dim 8: one step of tinyBLAS's AVX2 lanes; not whole AVX-512 ones (vec_dot)
+    [1, 2, 4, 13, 20, 256], // head dim 13: P·V (tinyBLAS) columns short of a vector
     [2, 3, 5, 48, 37, 256],
     [1, 2, 7, 40, 9, 1],
+    [3, 1, 1, 40, 300, 1], // vec_dot: q·Kᵀ one step of AVX2 lanes and leftovers, P·V leftovers
     [3, 1, 1, 24, 300, 1],
   ];
   for (const [KV, G, T, D, Tk, innerPad] of shapes) for (const form of ['avx512', 'avx2'] as const) {
@@ -227,8 +237,11 @@ describe('CPU fast path: the attention ops of the llama.cpp numeric mode equal t
         return [(await scores.data()) as Float32Array, (await pattern.data()) as Float32Array, (await z.data()) as Float32Array];
       };
       try {
-        const [f, r] = [await run(fast), await run(reference)];
-        ['q·Kᵀ', 'softmax', 'P·V'].forEach((what, i) => bitsEqual(f[i], r[i], what));
+        const expected = await run(reference);
+        for (const fast of fastBackends) {
+          const actual = await run(fast);
+          ['q·Kᵀ', 'softmax', 'P·V'].forEach((what, i) => bitsEqual(actual[i], expected[i], `${what} (${fast.description})`));
+        }
       } finally {
         useGgmlSimd(previous);
       }
@@ -284,17 +297,29 @@ describe("CPU fast path: the float mode's matmul equals the reference's float64 
   }
 });
 
-describe('CPU fast path: q·Kᵀ of zeros', () => {
-  it('all-zero products with negative zeros sum to +0, as ggml lanes that start at +0 do', async () => {
-    const run = async (backend: Backend) => {
-      const q = Tensor.from(new Float32Array(2 * 64).fill(-0), [2, 1, 1, 64], { backend });
-      const k = Tensor.from(new Float32Array(5 * 2 * 64).map((_, i) => (i % 3 === 0 ? 0 : 1.5)), [5, 2, 64], { backend });
-      return (await q.matmul(k.permute(1, 0, 2).reshape(2, 1, 5, 64).transpose(-1, -2), { ggml: { innerPad: 1 } }).data()) as Float32Array;
-    };
-    const [f, r] = [await run(new CpuBackend({ kernels: 'wasm', threads: 1 })), await run(new CpuBackend({ kernels: 'reference' }))];
-    assert.ok(r.every((x) => Object.is(x, 0)), 'the reference gives +0');
-    bitsEqual(f, r, 'q·Kᵀ of zeros');
-  });
+describe('CPU fast path: attention products of zeros', () => {
+  for (const simd of SIMD_BUILDS) for (const form of ['avx512', 'avx2'] as const) {
+    it(`all-zero products with negative zeros sum to +0, as ggml lanes that start at +0 do (ggml's ${form} lanes, ${simd})`, async () => {
+      const previous = useGgmlSimd(form);
+      const run = async (backend: Backend) => {
+        const q = Tensor.from(new Float32Array(2 * 64).fill(-0), [2, 1, 1, 64], { backend });
+        const k = Tensor.from(new Float32Array(5 * 2 * 64).map((_, i) => (i % 3 === 0 ? 0 : 1.5)), [5, 2, 64], { backend });
+        const p = Tensor.from(new Float32Array(2 * 5).fill(-0), [2, 1, 1, 5], { backend });
+        const byKv = k.permute(1, 0, 2).reshape(2, 1, 5, 64);
+        const scores = q.matmul(byKv.transpose(-1, -2), { ggml: { innerPad: 1 } });
+        const z = p.matmul(byKv, { ggml: { innerPad: 256 } });
+        return [(await scores.data()) as Float32Array, (await z.data()) as Float32Array];
+      };
+      try {
+        const [f, r] = [await run(new CpuBackend({ kernels: 'wasm', threads: 1, simd })), await run(new CpuBackend({ kernels: 'reference' }))];
+        assert.ok([...r[0], ...r[1]].every((x) => Object.is(x, 0)), 'the reference gives +0');
+        bitsEqual(f[0], r[0], 'q·Kᵀ of zeros');
+        bitsEqual(f[1], r[1], 'P·V of zeros');
+      } finally {
+        useGgmlSimd(previous);
+      }
+    });
+  }
 });
 
 describe("CPU fast path: the llama.cpp mode's softmax where exponentials underflow", () => {

@@ -66,8 +66,7 @@ export function matmulGgmlWasm(rt: WasmRuntime, x: Operand, y: Operand, shape: r
     // tinyBLAS takes the product when there are >= 2 rows and its k is whole vectors; else vec_dot.
     const tiny = o.m >= 2 && padded % L === 0;
     const simdEnd = Math.min(o.k, padded & ~(4 * L - 1));
-    const scratch = take(rt.threads * 4 * L * o.n * 4);
-    rt.run('matmul_f16_ggml', [...operandArgs(o), out.heapOffset!, L, tiny ? 1 : 0, simdEnd, scratch], o.batch * o.m * o.k * o.n);
+    rt.run('matmul_f16_ggml', [...operandArgs(o), out.heapOffset!, L, tiny ? 1 : 0, simdEnd], o.batch * o.m * o.k * o.n);
     return true;
   });
 }
