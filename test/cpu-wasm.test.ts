@@ -297,6 +297,28 @@ describe("CPU fast path: the float mode's matmul equals the reference's float64 
   }
 });
 
+describe('CPU fast path: attention products broadcast their operands as the reference does', () => {
+  for (const ggml of [{ innerPad: 1 }, null]) {
+    it(`B of fewer dimensions (a slice), or with a size-1 one, repeated over A's batches (${ggml ? 'llama.cpp' : 'float'} mode)`, async () => {
+      const next = random(31);
+      const values = (count: number) => new Float32Array(count).map(() => Math.fround(Math.round(next() * 64) / 16));
+      const [a, b] = [values(2 * 3 * 4 * 8), values(2 * 8 * 5)];
+      const run = async (backend: Backend) => {
+        const x = Tensor.from(a, [2, 3, 4, 8], { backend });
+        const flat = x.matmul(Tensor.from(b, [2, 8, 5], { backend }).slice(0, 1, 2).reshape(8, 5), { ggml });
+        const perBatch = x.matmul(Tensor.from(b, [2, 1, 8, 5], { backend }), { ggml });
+        return [(await flat.data()) as Float32Array, (await perBatch.data()) as Float32Array];
+      };
+      const expected = await run(new CpuBackend({ kernels: 'reference' }));
+      for (const threads of [1, 2]) {
+        const actual = await run(new CpuBackend({ kernels: 'wasm', threads }));
+        bitsEqual(actual[0], expected[0], `[2, 3, 4, 8] x [8, 5], ${threads} threads`);
+        bitsEqual(actual[1], expected[1], `[2, 3, 4, 8] x [2, 1, 8, 5], ${threads} threads`);
+      }
+    });
+  }
+});
+
 describe('CPU fast path: attention products of zeros', () => {
   for (const simd of SIMD_BUILDS) for (const form of ['avx512', 'avx2'] as const) {
     it(`all-zero products with negative zeros sum to +0, as ggml lanes that start at +0 do (ggml's ${form} lanes, ${simd})`, async () => {

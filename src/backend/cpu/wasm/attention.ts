@@ -13,60 +13,90 @@ import type { CpuBuffer } from '../buffer';
 import type { WasmRuntime } from './runtime';
 import { f32Address, withScratch, type Operand } from './operands';
 
-/** A batched product's operands in the heap, as c/matmul-ggml.c and c/matmul-f64.c address them. */
-interface MatmulOperands {
-  aBase: number;
-  aBatch: number;
-  aRowStride: number;
-  bBase: number;
-  bBatch: number;
-  bKStride: number;
-  bNStride: number;
-  batch: number;
-  m: number;
-  k: number;
-  n: number;
+/**
+ * Heap room for a product's batch offsets (A's, then B's), per runtime, kept from call to call:
+ * each call's kernel is over before the next call writes them.
+ */
+const offsetRooms = new WeakMap<WasmRuntime, { offset: number; count: number; ints: Int32Array }>();
+
+/** An Int32Array over the heap from `offset` with room for `count` offsets (grown as needed, the view renewed when the memory grows). */
+function offsetRoom(rt: WasmRuntime, count: number): Int32Array {
+  let room = offsetRooms.get(rt);
+  if (!room || room.count < count) {
+    if (room) rt.heap.release(room.offset, 4 * room.count);
+    const offset = rt.heap.allocate(4 * count);
+    room = { offset, count, ints: rt.heap.i32(offset, count) };
+    offsetRooms.set(rt, room);
+  }
+  if (room.ints.buffer !== rt.heap.memory.buffer) room.ints = rt.heap.i32(room.offset, room.count);
+  return room.ints;
+}
+
+/** Odometer over the batch dimensions (batchOffsets), kept between calls. */
+const batchIndex: number[] = [];
+
+/**
+ * Writes the element offset (from its buffer's start) of the first element of each of the
+ * `count` batches of `view`, broadcast to the batch dimensions shape[0..rank) (leading dimensions
+ * added, size-1 ones repeated), to ints[at..].
+ */
+function batchOffsets(view: View, shape: readonly number[], rank: number, count: number, ints: Int32Array, at: number): void {
+  const lead = rank + 2 - view.rank;
+  for (let d = 0; d < rank; d++) batchIndex[d] = 0;
+  for (let z = 0; z < count; z++) {
+    let o = view.offset;
+    for (let d = Math.max(lead, 0); d < rank; d++) if (view.shape[d - lead] !== 1) o += batchIndex[d] * view.strides[d - lead];
+    ints[at + z] = o;
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++batchIndex[d] < shape[d]) break;
+      batchIndex[d] = 0;
+    }
+  }
 }
 
 /**
- * A's rows must be contiguous; B is read through its strides when one of them is 1; anything else
- * is copied into the heap (scratch from `take`). Batch offsets per matrix, broadcasting included.
+ * The arguments c/matmul-ggml.c and c/matmul-f64.c take for a batched product's operands: A
+ * (rows contiguous) and B (read through its strides when one of them is 1) in place, anything else
+ * copied into the heap (scratch from `take`); each batch's offsets, broadcasting included.
  */
-function matmulOperands(rt: WasmRuntime, x: Operand, y: Operand, shape: readonly number[], take: (bytes: number) => number): MatmulOperands {
-  const heap = rt.heap;
-  const batchShape = shape.slice(0, -2);
+function matmulArgs(rt: WasmRuntime, x: Operand, y: Operand, shape: readonly number[], take: (bytes: number) => number): number[] {
+  const rank = shape.length - 2; // batch dimensions
   const m = x.view.shape[x.view.rank - 2], k = x.view.shape[x.view.rank - 1], n = y.view.shape[y.view.rank - 1];
-  const batch = batchShape.reduce((p, d) => p * d, 1);
-  let a = x.view.expand([...batchShape, m, k]);
-  let aBase = x.buffer.heapOffset;
+  let batch = 1;
+  for (let d = 0; d < rank; d++) batch *= shape[d];
+  let a = x.view, aBase = x.buffer.heapOffset;
   if (aBase === null || a.strides[a.rank - 1] !== 1) {
-    aBase = f32Address(heap, { buffer: x.buffer, view: a }, take);
+    a = a.expand([...shape.slice(0, rank), m, k]);
+    aBase = f32Address(rt.heap, { buffer: x.buffer, view: a }, take);
     a = View.contiguous(a.shape);
   }
-  let b = y.view.expand([...batchShape, k, n]);
-  let bBase = y.buffer.heapOffset;
+  let b = y.view, bBase = y.buffer.heapOffset;
   if (bBase === null || (b.strides[b.rank - 1] !== 1 && b.strides[b.rank - 2] !== 1)) {
-    bBase = f32Address(heap, { buffer: y.buffer, view: b }, take);
+    b = b.expand([...shape.slice(0, rank), k, n]);
+    bBase = f32Address(rt.heap, { buffer: y.buffer, view: b }, take);
     b = View.contiguous(b.shape);
   }
-  const aBatch = take(4 * batch), bBatch = take(4 * batch);
-  heap.i32(aBatch, batch).set(batchOffsets(a, batchShape));
-  heap.i32(bBatch, batch).set(batchOffsets(b, batchShape));
-  return { aBase, aBatch, aRowStride: a.strides[a.rank - 2], bBase, bBatch, bKStride: b.strides[b.rank - 2], bNStride: b.strides[b.rank - 1], batch, m, k, n };
+  const offsets = offsetRoom(rt, 2 * batch);
+  batchOffsets(a, shape, rank, batch, offsets, 0);
+  batchOffsets(b, shape, rank, batch, offsets, batch);
+  return [aBase, offsets.byteOffset, a.strides[a.rank - 2], bBase, offsets.byteOffset + 4 * batch, b.strides[b.rank - 2], b.strides[b.rank - 1], batch, m, k, n];
 }
 
-const operandArgs = (o: MatmulOperands) => [o.aBase, o.aBatch, o.aRowStride, o.bBase, o.bBatch, o.bKStride, o.bNStride, o.batch, o.m, o.k, o.n];
+/** Multiply-adds of a product with matmulArgs' `args`. */
+const multiplyAdds = (args: readonly number[]) => args[7] * args[8] * args[9] * args[10];
 
 export function matmulGgmlWasm(rt: WasmRuntime, x: Operand, y: Operand, shape: readonly number[], innerPad: number, out: CpuBuffer): boolean {
   if (out.heapOffset === null) return false;
   return withScratch(rt.heap, (take) => {
-    const o = matmulOperands(rt, x, y, shape, take);
+    const args = matmulArgs(rt, x, y, shape, take);
+    const m = args[8], k = args[9];
     const L = GGML_LANES;
-    const padded = Math.ceil(o.k / innerPad) * innerPad;
+    const padded = Math.ceil(k / innerPad) * innerPad;
     // tinyBLAS takes the product when there are >= 2 rows and its k is whole vectors; else vec_dot.
-    const tiny = o.m >= 2 && padded % L === 0;
-    const simdEnd = Math.min(o.k, padded & ~(4 * L - 1));
-    rt.run('matmul_f16_ggml', [...operandArgs(o), out.heapOffset!, L, tiny ? 1 : 0, simdEnd], o.batch * o.m * o.k * o.n);
+    const tiny = m >= 2 && padded % L === 0;
+    const simdEnd = Math.min(k, padded & ~(4 * L - 1));
+    args.push(out.heapOffset!, L, tiny ? 1 : 0, simdEnd);
+    rt.run('matmul_f16_ggml', args, multiplyAdds(args));
     return true;
   });
 }
@@ -75,9 +105,9 @@ export function matmulGgmlWasm(rt: WasmRuntime, x: Operand, y: Operand, shape: r
 export function matmulWasm(rt: WasmRuntime, x: Operand, y: Operand, shape: readonly number[], out: CpuBuffer): boolean {
   if (out.heapOffset === null) return false;
   return withScratch(rt.heap, (take) => {
-    const o = matmulOperands(rt, x, y, shape, take);
-    const scratch = take(rt.threads * 8 * o.n);
-    rt.run('matmul_f64', [...operandArgs(o), out.heapOffset!, scratch], o.batch * o.m * o.k * o.n);
+    const args = matmulArgs(rt, x, y, shape, take);
+    args.push(out.heapOffset!, take(rt.threads * 8 * args[10]));
+    rt.run('matmul_f64', args, multiplyAdds(args));
     return true;
   });
 }
@@ -91,21 +121,4 @@ export function softmaxGgmlWasm(rt: WasmRuntime, x: Operand, shape: readonly num
     rt.run('softmax_ggml', [xBase, x.view.size / n, n, rowsPerMatrix, f32Bits(args.scale) | 0, args.causalOffset ?? -1, out.heapOffset!, GGML_LANES, GGML_SIMD === 'avx512' ? 1 : 0], 32 * x.view.size);
     return true;
   });
-}
-
-/** Element offset (from the buffer's start) of each batch's first element: an odometer over the batch dimensions. */
-function batchOffsets(view: View, batchShape: readonly number[]): Int32Array {
-  const count = batchShape.reduce((p, d) => p * d, 1);
-  const offsets = new Int32Array(count);
-  const idx = new Array<number>(batchShape.length).fill(0);
-  for (let z = 0; z < count; z++) {
-    let o = view.offset;
-    for (let d = 0; d < batchShape.length; d++) o += idx[d] * view.strides[d];
-    offsets[z] = o;
-    for (let d = batchShape.length - 1; d >= 0; d--) {
-      if (++idx[d] < batchShape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return offsets;
 }
