@@ -85,6 +85,14 @@ function matmulArgs(rt: WasmRuntime, x: Operand, y: Operand, shape: readonly num
 /** Multiply-adds of a product with matmulArgs' `args`. */
 const multiplyAdds = (args: readonly number[]) => args[7] * args[8] * args[9] * args[10];
 
+/**
+ * The attention products' work for WasmRuntime.run: a float32 multiply-add here costs about four
+ * of the int8 kernels' (a vector holds four float32 lanes, sixteen int8 ones), so the threads
+ * share from 2^17 of them on: from 64 keys in a TinyLlama decode step, where two threads measured
+ * faster (one thread and two equal at 32 keys; at 64, 20-23 -> 15-17 us a call).
+ */
+const F32_WORK = 4;
+
 export function matmulGgmlWasm(rt: WasmRuntime, x: Operand, y: Operand, shape: readonly number[], innerPad: number, out: CpuBuffer): boolean {
   if (out.heapOffset === null) return false;
   return withScratch(rt.heap, (take) => {
@@ -96,7 +104,7 @@ export function matmulGgmlWasm(rt: WasmRuntime, x: Operand, y: Operand, shape: r
     const tiny = m >= 2 && padded % L === 0;
     const simdEnd = Math.min(k, padded & ~(4 * L - 1));
     args.push(out.heapOffset!, L, tiny ? 1 : 0, simdEnd);
-    rt.run('matmul_f16_ggml', args, multiplyAdds(args));
+    rt.run('matmul_f16_ggml', args, F32_WORK * multiplyAdds(args));
     return true;
   });
 }
