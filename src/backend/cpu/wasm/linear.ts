@@ -19,7 +19,17 @@ interface LinearKernel {
   quantize: { name: KernelName; codeBytes: (width: number) => number; scaleBytes: (width: number) => number };
   /** The dot-product kernel's name and leading arguments for `outFeatures` rows; null: none here. */
   kernel(outFeatures: number): { name: KernelName; leading: number[] } | null;
+  /**
+   * For BATCHED_ROWS activation rows or more: a kernel that reads them quantized by quantize_q8_0x4
+   * (Q8_0 in groups of four rows), each weight block decoded once for every group; null: `kernel`.
+   */
+  batched?(outFeatures: number): KernelName | null;
 }
+
+/** Activation rows from which the batched kernels pay for expanding each weight block (measured: 4-7 rows are slower). */
+const BATCHED_ROWS = 8;
+/** Bytes of one block of a group of four rows from quantize_q8_0x4 (c/q0-blocks.h q8_0x4). */
+const Q8_0X4_BYTES = 160;
 
 const Q8_0_ACTIVATIONS = { name: 'quantize_q8_0', codeBytes: (w: number) => w, scaleBytes: (w: number) => (w / 32) * 4 } as const;
 /** Q8_K: int16 codes, and per 256 values f32 d and int16 bsums[16] (c/kquants.h q8k_scales). */
@@ -40,6 +50,7 @@ const KERNELS: Record<string, LinearKernel> = {
     quantize: Q8_0_ACTIVATIONS,
     // ggml repacks Q4_0 rows in groups of 8 (q4_0_8x8) and accumulates each output in one lane.
     kernel: (out) => (out % 8 === 0 ? { name: 'linear_q4_0_q8_0', leading: [] } : q0Lanes(2)()),
+    batched: (out) => (out % 8 === 0 ? 'linear_q4_0_q8_0x4' : null),
   },
   // Only repacked (q4_K_8x8, out % 8 == 0): the reference has no other Q4_K kernel (float64 dot).
   Q4_K: { activation: 'Q8_K', blockSize: 256, blockBytes: 144, quantize: Q8_K_ACTIVATIONS, kernel: (out) => (out % 8 === 0 ? { name: 'linear_q4_k_q8_k', leading: [] } : null) },
@@ -75,12 +86,19 @@ export function linearWasm(
   const kernel = k.kernel(outFeatures);
   if (!kernel) return false;
   const rows = x.view.size / width;
+  const batched = rows >= BATCHED_ROWS ? (k.batched?.(outFeatures) ?? null) : null;
+  const weight = w.buffer.heapOffset + (w.view.offset / k.blockSize) * k.blockBytes;
   return withScratch(rt.heap, (take) => {
     const xOffset = f32Address(rt.heap, x, take);
+    if (batched) {
+      const groups = take(Math.ceil(rows / 4) * (width / 32) * Q8_0X4_BYTES);
+      rt.run('quantize_q8_0x4', [xOffset, rows, width, groups], 4 * rows * width);
+      rt.run(batched, [groups, rows, width, weight, outFeatures, out.heapOffset!], rows * width * outFeatures);
+      return true;
+    }
     const codes = take(rows * k.quantize.codeBytes(width));
     const scales = take(rows * k.quantize.scaleBytes(width));
     rt.run(k.quantize.name, [xOffset, rows, width, codes, scales], 4 * rows * width);
-    const weight = w.buffer.heapOffset! + (w.view.offset / k.blockSize) * k.blockBytes;
     rt.run(kernel.name, [...kernel.leading, codes, scales, rows, width, weight, outFeatures, out.heapOffset!], rows * width * outFeatures);
     return true;
   });

@@ -1,7 +1,8 @@
 // linear-q4_0.c with relaxed SIMD (relaxed.h): the same results, bit for bit, with x86's int8 dot
-// product and fused multiply-add in place of int16 products and the float64 FMA emulation, eight
-// weight rows at a time. (q4 - 8) . a = q4 . a - 8 sum(a): the nibbles 0..15 are the unsigned
-// operand of the dot.
+// product and fused multiply-add in place of int16 products and the float64 FMA emulation.
+// (q4 - 8) . a = q4 . a - 8 sum(a): the nibbles 0..15 are the unsigned operand of the dot.
+// linear_q4_0_q8_0 takes one or two activation rows at a time against eight weight rows (decoding);
+// linear_q4_0_q8_0x4 many rows, four at a time, from quantize_q8_0x4's interleaved groups (prefill).
 #include "q0-blocks.h"
 #include "relaxed.h"
 
@@ -120,5 +121,104 @@ EXPORT void linear_q4_0_q8_0(const int8_t* aq, const float* ad, int rows, int wi
   }
   for (int o = first + GROUP * stride; o < end; o++) {
     for (int r = 0; r < rows; r++) out[(size_t)r * out_features + o] = q4_0_row(weight + o * row_bytes, nb, aq + (size_t)r * width, ad + (size_t)r * nb);
+  }
+}
+
+/**
+ * Four weight rows' block, expanded for linear_q4_0_q8_0x4: codes[k][j] is chunk k (values 4k..4k+3,
+ * nibbles 0..15) of row j in all four 32-bit lanes, d[j] row j's scale in all four lanes. 576 bytes
+ * for 128 of nibbles, but a plain load then meets an activation group (q8_0x4) with no shuffle.
+ */
+typedef struct {
+  v128_t codes[8][4];
+  v128_t d[4];
+} q4_0_splat4;
+
+/** Blocks per expanded chunk of four weight rows: 18 KiB on the stack, kept in L1 while every activation group passes. */
+#define SPLAT_BLOCKS 32
+
+static void expand4(const uint8_t* const* w, int b0, int n, q4_0_splat4* out) {
+  v128_t nibble = wasm_i8x16_splat(0x0f);
+  for (int b = 0; b < n; b++) {
+    size_t at = (size_t)(b0 + b) * Q4_0_BYTES;
+    for (int j = 0; j < 4; j++) {
+      v128_t packed = wasm_v128_load(w[j] + at + 2);
+      v128_t lo = wasm_v128_and(packed, nibble), hi = wasm_v128_and(wasm_u16x8_shr(packed, 4), nibble);
+      out[b].codes[0][j] = wasm_i32x4_shuffle(lo, lo, 0, 0, 0, 0);
+      out[b].codes[1][j] = wasm_i32x4_shuffle(lo, lo, 1, 1, 1, 1);
+      out[b].codes[2][j] = wasm_i32x4_shuffle(lo, lo, 2, 2, 2, 2);
+      out[b].codes[3][j] = wasm_i32x4_shuffle(lo, lo, 3, 3, 3, 3);
+      out[b].codes[4][j] = wasm_i32x4_shuffle(hi, hi, 0, 0, 0, 0);
+      out[b].codes[5][j] = wasm_i32x4_shuffle(hi, hi, 1, 1, 1, 1);
+      out[b].codes[6][j] = wasm_i32x4_shuffle(hi, hi, 2, 2, 2, 2);
+      out[b].codes[7][j] = wasm_i32x4_shuffle(hi, hi, 3, 3, 3, 3);
+      out[b].d[j] = wasm_f32x4_splat(f16_at(w[j] + at));
+    }
+  }
+}
+
+/**
+ * One activation group (four rows, lanes) against four expanded weight rows over n blocks:
+ * acc[j] += row j's per-block terms, in block order. The int16 pair sums of the eight chunks stay
+ * below 8 * 2 * 15 * 127 = 30480.
+ */
+static inline void group4(const q4_0_splat4* w, const q8_0x4* a, int n, v128_t acc[4]) {
+  v128_t ones = wasm_i16x8_splat(1);
+  for (int b = 0; b < n; b++) {
+    const q4_0_splat4* wb = w + b;
+    const q8_0x4* ab = a + b;
+    // opaque to LLVM's loop strength reduction, whose rewritten pointers lose the constant load offsets (an add per load)
+    __asm__("" : "+r"(wb), "+r"(ab));
+    v128_t s[4];
+    UNROLL for (int k = 0; k < 8; k++) {
+      v128_t x = ab->codes[k];
+      UNROLL for (int j = 0; j < 4; j++) {
+        v128_t p = dot_u8_i8_pairs(wb->codes[k][j], x);
+        s[j] = k ? wasm_i16x8_add(s[j], p) : p;
+      }
+      // each sum held at every other step (all at the last): loads stay within two steps of their use
+      UNROLL for (int j = 0; j < 4; j++) if (((k + j) & 1) == 0 || k == 7) step_barrier(s[j]);
+    }
+    v128_t eight_sums = wasm_i32x4_shl(ab->sums, 3);
+    UNROLL for (int j = 0; j < 4; j++) {
+      v128_t isum = wasm_i32x4_sub(wasm_i32x4_dot_i16x8(s[j], ones), eight_sums);
+      acc[j] = fma_f32x4(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_mul(wb->d[j], ab->d), acc[j]);
+    }
+  }
+}
+
+/**
+ * linear_q4_0_q8_0 for many activation rows (linear.ts: 8 or more), from quantize_q8_0x4's groups:
+ * four weight rows a pass, each block expanded once (q4_0_splat4) for every group of four rows.
+ * Per output the order of ggml_gemm_q4_0_8x8_q8_0 (ggml-cpu/arch/x86/repack.cpp): one FMA per
+ * block, in block order.
+ */
+EXPORT void linear_q4_0_q8_0x4(const q8_0x4* act, int rows, int width, const uint8_t* weight, int out_features, float* out, int ith, int nth) {
+  int nb = width / 32, groups = (rows + 3) / 4, first, end;
+  size_t row_bytes = (size_t)nb * Q4_0_BYTES;
+  thread_rows(out_features, 4, ith, nth, &first, &end);
+  q4_0_splat4 w[SPLAT_BLOCKS];
+  for (int o = first; o < end; o += 4) {
+    const uint8_t* rows4[4] = { weight + o * row_bytes, weight + (o + 1) * row_bytes, weight + (o + 2) * row_bytes, weight + (o + 3) * row_bytes };
+    for (int b0 = 0; b0 < nb; b0 += SPLAT_BLOCKS) {
+      int n = nb - b0 < SPLAT_BLOCKS ? nb - b0 : SPLAT_BLOCKS;
+      expand4(rows4, b0, n, w);
+      for (int g = 0; g < groups; g++) {
+        // acc[j] lane r: output (4g + r, o + j), carried in `out` from one chunk of blocks to the next
+        int live = rows - 4 * g < 4 ? rows - 4 * g : 4;
+        float* y = out + (size_t)4 * g * out_features + o;
+        float lanes[4][4] = { { 0 } };
+        v128_t acc[4];
+        for (int j = 0; j < 4; j++) {
+          if (b0 > 0) for (int r = 0; r < live; r++) lanes[j][r] = y[(size_t)r * out_features + j];
+          acc[j] = wasm_v128_load(lanes[j]);
+        }
+        group4(w, act + (size_t)g * nb + b0, n, acc);
+        for (int j = 0; j < 4; j++) {
+          wasm_v128_store(lanes[j], acc[j]);
+          for (int r = 0; r < live; r++) y[(size_t)r * out_features + j] = lanes[j][r];
+        }
+      }
+    }
   }
 }

@@ -3,6 +3,8 @@
 // per 32-value block the exact integer dot (q4 - 8) . q8, fused-added times f32(d_w * d_x) into one
 // float32 accumulator per output. Four weight rows at a time: their integer dots share the
 // activation loads, and their float accumulations run in two float64x2 vectors (fma_lanes).
+// linear_q4_0_q8_0 takes one activation row at a time; linear_q4_0_q8_0x4 four, from
+// quantize_q8_0x4's interleaved groups, each weight block expanded once for all of them.
 //
 // Q4_0 block (ggml-common.h block_q4_0, 18 bytes): f16 d, then 16 bytes whose low nibbles are
 // values 0..15 and high nibbles values 16..31; value = (nibble - 8) * d.
@@ -65,5 +67,97 @@ EXPORT void linear_q4_0_q8_0(const int8_t* aq, const float* ad, int rows, int wi
   }
   for (; o < end; o++) {
     for (int r = 0; r < rows; r++) out[(size_t)r * out_features + o] = q4_0_row(weight + o * row_bytes, nb, aq + (size_t)r * width, ad + (size_t)r * nb);
+  }
+}
+
+/**
+ * Four weight rows' block, expanded for linear_q4_0_q8_0x4: codes[k][j] is chunk k (values
+ * 4k..4k+3, q4 - 8) of row j as int16, twice; d[j] row j's scale in all four lanes.
+ */
+typedef struct {
+  v128_t codes[8][4];
+  v128_t d[4];
+} q4_0_splat4;
+
+/** Blocks per expanded chunk of four weight rows (18 KiB on the stack). */
+#define SPLAT_BLOCKS 32
+
+static void expand4(const uint8_t* const* w, int b0, int n, q4_0_splat4* out) {
+  for (int b = 0; b < n; b++) {
+    size_t at = (size_t)(b0 + b) * Q4_0_BYTES;
+    for (int j = 0; j < 4; j++) {
+      v128_t lo, hi;
+      decode(Q4_0, w[j] + at, &lo, &hi);
+      v128_t v[4] = { wasm_i16x8_extend_low_i8x16(lo), wasm_i16x8_extend_high_i8x16(lo), wasm_i16x8_extend_low_i8x16(hi), wasm_i16x8_extend_high_i8x16(hi) };
+      for (int c = 0; c < 4; c++) {
+        out[b].codes[2 * c][j] = wasm_i64x2_shuffle(v[c], v[c], 0, 0);
+        out[b].codes[2 * c + 1][j] = wasm_i64x2_shuffle(v[c], v[c], 1, 1);
+      }
+      out[b].d[j] = wasm_f32x4_splat(f16_at(w[j] + at));
+    }
+  }
+}
+
+/**
+ * One activation group (four rows, lanes) against four expanded weight rows over n blocks:
+ * acc[2j], acc[2j + 1] (rows 0-1, 2-3 as float64x2) += row j's per-block terms, in block order.
+ */
+static inline void group4(const q4_0_splat4* w, const q8_0x4* a, int n, v128_t acc[8]) {
+  for (int b = 0; b < n; b++) {
+    const q4_0_splat4* wb = w + b;
+    const q8_0x4* ab = a + b;
+    // pairs of products: lanes [row 0, row 0, row 1, row 1] in s01, rows 2 and 3 in s23
+    v128_t s01[4], s23[4];
+    UNROLL for (int k = 0; k < 8; k++) {
+      v128_t x01 = wasm_i16x8_extend_low_i8x16(ab->codes[k]), x23 = wasm_i16x8_extend_high_i8x16(ab->codes[k]);
+      UNROLL for (int j = 0; j < 4; j++) {
+        v128_t p01 = wasm_i32x4_dot_i16x8(wb->codes[k][j], x01), p23 = wasm_i32x4_dot_i16x8(wb->codes[k][j], x23);
+        s01[j] = k ? wasm_i32x4_add(s01[j], p01) : p01;
+        s23[j] = k ? wasm_i32x4_add(s23[j], p23) : p23;
+      }
+    }
+    v128_t p[8];
+    UNROLL for (int j = 0; j < 4; j++) {
+      v128_t isum = wasm_i32x4_add(wasm_i32x4_shuffle(s01[j], s23[j], 0, 2, 4, 6), wasm_i32x4_shuffle(s01[j], s23[j], 1, 3, 5, 7));
+      v128_t dd = wasm_f32x4_mul(wb->d[j], ab->d);
+      p[2 * j] = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(isum), wasm_f64x2_promote_low_f32x4(dd));
+      p[2 * j + 1] = wasm_f64x2_mul(wasm_f64x2_convert_low_i32x4(wasm_i32x4_shuffle(isum, isum, 2, 3, 2, 3)),
+                                    wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(dd, dd, 2, 3, 2, 3)));
+    }
+    fma_lanes_n(8, acc, p);
+  }
+}
+
+/** linear_q4_0_q8_0 for many activation rows (linear.ts: 8 or more), from quantize_q8_0x4's groups: four weight rows a pass, each block expanded once for every group. */
+EXPORT void linear_q4_0_q8_0x4(const q8_0x4* act, int rows, int width, const uint8_t* weight, int out_features, float* out, int ith, int nth) {
+  int nb = width / 32, groups = (rows + 3) / 4, first, end;
+  size_t row_bytes = (size_t)nb * Q4_0_BYTES;
+  thread_rows(out_features, 4, ith, nth, &first, &end);
+  q4_0_splat4 w[SPLAT_BLOCKS];
+  for (int o = first; o < end; o += 4) {
+    const uint8_t* rows4[4] = { weight + o * row_bytes, weight + (o + 1) * row_bytes, weight + (o + 2) * row_bytes, weight + (o + 3) * row_bytes };
+    for (int b0 = 0; b0 < nb; b0 += SPLAT_BLOCKS) {
+      int n = nb - b0 < SPLAT_BLOCKS ? nb - b0 : SPLAT_BLOCKS;
+      expand4(rows4, b0, n, w);
+      for (int g = 0; g < groups; g++) {
+        // output (4g + r, o + j) in lane r % 2 of acc[2j + r / 2], carried in `out` from one chunk of blocks to the next
+        int live = rows - 4 * g < 4 ? rows - 4 * g : 4;
+        float* y = out + (size_t)4 * g * out_features + o;
+        v128_t acc[8];
+        for (int j = 0; j < 4; j++) {
+          double lanes[4] = { 0, 0, 0, 0 };
+          if (b0 > 0) for (int r = 0; r < live; r++) lanes[r] = y[(size_t)r * out_features + j];
+          acc[2 * j] = wasm_v128_load(lanes);
+          acc[2 * j + 1] = wasm_v128_load(lanes + 2);
+        }
+        group4(w, act + (size_t)g * nb + b0, n, acc);
+        for (int j = 0; j < 4; j++) {
+          double lanes[4];
+          wasm_v128_store(lanes, acc[2 * j]);
+          wasm_v128_store(lanes + 2, acc[2 * j + 1]);
+          for (int r = 0; r < live; r++) y[(size_t)r * out_features + j] = (float)lanes[r];
+        }
+      }
+    }
   }
 }

@@ -10,6 +10,19 @@ enum { Q8_0 = 0, Q5_0 = 1, Q4_0 = 2 };
 static const int BLOCK_BYTES[3] = { 34, 22, 18 };
 #define Q4_0_BYTES 18
 
+/**
+ * One 32-value Q8_0 block of four activation rows, interleaved for the batched kernels
+ * (quantize_q8_0x4; our layout, not ggml's block_q8_0x4): codes[k] holds values 4k..4k+3 of row
+ * 0, 1, 2, 3 in its four 32-bit lanes, so one load gives all four rows what a weight chunk meets;
+ * then the rows' scales (f16 values as float32) and the sums of their codes. A group with fewer
+ * than four rows has zero codes and scales in the rest.
+ */
+typedef struct {
+  v128_t codes[8];
+  v128_t d;
+  v128_t sums;
+} q8_0x4;
+
 /** A block's 32 signed codes: values 0..15 in *lo, 16..31 in *hi. */
 static inline void decode(int type, const uint8_t* block, v128_t* lo, v128_t* hi) {
   v128_t nibble = wasm_i8x16_splat(0x0f);
