@@ -123,10 +123,12 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
     ['Q4_0', 3, 160, 8],
     ['Q4_0', 4, 128, 8],
     ['Q4_0', 5, 96, 24],
-    // 8 rows and more: the batched kernel (groups of four rows, quantize_q8_0x4)
     ['Q4_0', 8, 64, 16],
+    ['Q4_0', 9, 96, 24],
+    // 10 rows and more: the batched kernel (groups of four rows, quantize_q8_0x4)
+    ['Q4_0', 10, 96, 24], // two rows in the last group
     ['Q4_0', 11, 32, 16], // one block (rows 0-7 all zero, see below); three rows in the last group
-    ['Q4_0', 9, 2080, 40], // 65 blocks: expanded 32 at a time, the last alone; a last group of one row
+    ['Q4_0', 13, 2080, 40], // 65 blocks: expanded 32 at a time, the last alone; a last group of one row
     ['Q4_0', 130, 2048, 24], // two rows in the last group
     ['Q4_0', 12, 1024, 44], // out % 8 != 0: vec_dot lanes, not batched
     ['Q4_K', 1, 2048, 264], // repacked q4_K_8x8: gemv

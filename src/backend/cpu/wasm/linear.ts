@@ -26,8 +26,12 @@ interface LinearKernel {
   batched?(outFeatures: number): KernelName | null;
 }
 
-/** Activation rows from which the batched kernels pay for expanding each weight block (measured: 4-7 rows are slower). */
-const BATCHED_ROWS = 8;
+/**
+ * Activation rows from which the batched kernels pay for expanding each weight block and for the
+ * padding of the last group (Q4_0, 2048 x 2048, one thread: 4-7 and 9 rows are slower, 8 and 10
+ * even, 11 and more faster).
+ */
+const BATCHED_ROWS = 10;
 /** Bytes of one block of a group of four rows from quantize_q8_0x4 (c/q0-blocks.h q8_0x4). */
 const Q8_0X4_BYTES = 160;
 
