@@ -130,7 +130,14 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
     ['Q4_0', 11, 32, 16], // one block (rows 0-7 all zero, see below); three rows in the last group
     ['Q4_0', 13, 2080, 40], // 65 blocks: expanded 32 at a time, the last alone; a last group of one row
     ['Q4_0', 130, 2048, 24], // two rows in the last group
-    ['Q4_0', 12, 1024, 44], // out % 8 != 0: vec_dot lanes, not batched
+    ['Q4_0', 12, 1024, 44], // out % 8 != 0: vec_dot lanes, batched (linear_q0_lanes_x4)
+    ['Q4_0', 130, 64, 20], // the same; 33 groups of four rows: the lanes kernel carries at most 32 at a time
+    ['Q8_0', 15, 64, 8], // Q8_0 batched only from 16 rows
+    ['Q8_0', 16, 32, 24], // one block
+    ['Q8_0', 17, 2080, 40], // 65 blocks, expanded 32 at a time; one row in the last group
+    ['Q8_0', 130, 256, 24], // 33 groups
+    ['Q5_0', 11, 512, 40],
+    ['Q5_0', 130, 96, 16],
     ['Q4_K', 1, 2048, 264], // repacked q4_K_8x8: gemv
     ['Q4_K', 6, 512, 40], // gemm for rows 0..3, gemv for rows 4..5
     ['Q4_K', 70, 256, 16], // Q8_K activations quantized on every thread

@@ -20,18 +20,21 @@ interface LinearKernel {
   /** The dot-product kernel's name and leading arguments for `outFeatures` rows; null: none here. */
   kernel(outFeatures: number): { name: KernelName; leading: number[] } | null;
   /**
-   * For BATCHED_ROWS activation rows or more: a kernel that reads them quantized by quantize_q8_0x4
-   * (Q8_0 in groups of four rows), each weight block decoded once for every group; null: `kernel`.
+   * For `rows` activation rows, a kernel (name and leading arguments) that reads them quantized by
+   * quantize_q8_0x4 (Q8_0 in groups of four rows), each weight block decoded once for every group;
+   * null where it would not be faster.
    */
-  batched?(outFeatures: number): KernelName | null;
+  batched?(outFeatures: number, rows: number): { name: KernelName; leading: number[] } | null;
 }
 
 /**
  * Activation rows from which the batched kernels pay for expanding each weight block and for the
  * padding of the last group (Q4_0, 2048 x 2048, one thread: 4-7 and 9 rows are slower, 8 and 10
- * even, 11 and more faster).
+ * even, 11 and more faster; Q5_0 ~1.5x at 8 and 10).
  */
 const BATCHED_ROWS = 10;
+/** Q8_0 blocks need no decoding, so sharing them gains less: even at 16 rows, 5-8% faster from 24 (one thread). */
+const Q8_0_BATCHED_ROWS = 16;
 /** Bytes of one block of a group of four rows from quantize_q8_0x4 (c/q0-blocks.h q8_0x4). */
 const Q8_0X4_BYTES = 160;
 
@@ -43,10 +46,12 @@ const Q8_1_ACTIVATIONS = { name: 'quantize_q8_1', codeBytes: (w: number) => 2 * 
 
 /** c/linear-q0-lanes.c: eight float32 lanes per row, the weight type as its first argument. */
 const q0Lanes = (code: number) => () => ({ name: 'linear_q0_lanes' as const, leading: [code] });
+const q0LanesBatched = (code: number, minRows = BATCHED_ROWS) => (_: number, rows: number) =>
+  rows >= minRows ? { name: 'linear_q0_lanes_x4' as const, leading: [code] } : null;
 
 const KERNELS: Record<string, LinearKernel> = {
-  Q8_0: { activation: 'Q8_0', blockSize: 32, blockBytes: 34, quantize: Q8_0_ACTIVATIONS, kernel: q0Lanes(0) },
-  Q5_0: { activation: 'Q8_0', blockSize: 32, blockBytes: 22, quantize: Q8_0_ACTIVATIONS, kernel: q0Lanes(1) },
+  Q8_0: { activation: 'Q8_0', blockSize: 32, blockBytes: 34, quantize: Q8_0_ACTIVATIONS, kernel: q0Lanes(0), batched: q0LanesBatched(0, Q8_0_BATCHED_ROWS) },
+  Q5_0: { activation: 'Q8_0', blockSize: 32, blockBytes: 22, quantize: Q8_0_ACTIVATIONS, kernel: q0Lanes(1), batched: q0LanesBatched(1) },
   Q4_0: {
     activation: 'Q8_0',
     blockSize: 32,
@@ -54,7 +59,7 @@ const KERNELS: Record<string, LinearKernel> = {
     quantize: Q8_0_ACTIVATIONS,
     // ggml repacks Q4_0 rows in groups of 8 (q4_0_8x8) and accumulates each output in one lane.
     kernel: (out) => (out % 8 === 0 ? { name: 'linear_q4_0_q8_0', leading: [] } : q0Lanes(2)()),
-    batched: (out) => (out % 8 === 0 ? 'linear_q4_0_q8_0x4' : null),
+    batched: (out, rows) => (out % 8 !== 0 ? q0LanesBatched(2)(out, rows) : rows >= BATCHED_ROWS ? { name: 'linear_q4_0_q8_0x4', leading: [] } : null),
   },
   // Only repacked (q4_K_8x8, out % 8 == 0): the reference has no other Q4_K kernel (float64 dot).
   Q4_K: { activation: 'Q8_K', blockSize: 256, blockBytes: 144, quantize: Q8_K_ACTIVATIONS, kernel: (out) => (out % 8 === 0 ? { name: 'linear_q4_k_q8_k', leading: [] } : null) },
@@ -90,14 +95,14 @@ export function linearWasm(
   const kernel = k.kernel(outFeatures);
   if (!kernel) return false;
   const rows = x.view.size / width;
-  const batched = rows >= BATCHED_ROWS ? (k.batched?.(outFeatures) ?? null) : null;
+  const batched = k.batched?.(outFeatures, rows);
   const weight = w.buffer.heapOffset + (w.view.offset / k.blockSize) * k.blockBytes;
   return withScratch(rt.heap, (take) => {
     const xOffset = f32Address(rt.heap, x, take);
     if (batched) {
       const groups = take(Math.ceil(rows / 4) * (width / 32) * Q8_0X4_BYTES);
       rt.run('quantize_q8_0x4', [xOffset, rows, width, groups], 4 * rows * width);
-      rt.run(batched, [groups, rows, width, weight, outFeatures, out.heapOffset!], rows * width * outFeatures);
+      rt.run(batched.name, [...batched.leading, groups, rows, width, weight, outFeatures, out.heapOffset!], rows * width * outFeatures);
       return true;
     }
     const codes = take(rows * k.quantize.codeBytes(width));

@@ -18,7 +18,7 @@ export const RELAXED_WASM_PATH = path.join(__dirname, 'kernels-relaxed.wasm');
 export type WasmSimd = 'relaxed' | 'simd128';
 
 /** Exported kernels, each called as f(...args, part, parts) with int32 arguments (floats as their bits). */
-const FUNCTIONS = ['quantize_q8_0', 'quantize_q8_0x4', 'linear_q4_0_q8_0', 'linear_q4_0_q8_0x4', 'linear_q0_lanes', 'quantize_q8_k', 'linear_q4_k_q8_k', 'linear_q6_k_q8_k', 'linear_q5_k_q8_k', 'linear_q3_k_q8_k', 'linear_q2_k_q8_k', 'linear_q2_k_repacked_q8_k', 'quantize_q8_1', 'linear_qx_1_q8_1', 'matmul_f16_ggml', 'softmax_ggml', 'linear_float', 'activation_sums', 'linear_float_ggml', 'round_to_f16', 'silu_ggml', 'matmul_f64', 'binary_f32', 'rms_norm_f32', 'rope_f32'] as const;
+const FUNCTIONS = ['quantize_q8_0', 'quantize_q8_0x4', 'linear_q4_0_q8_0', 'linear_q4_0_q8_0x4', 'linear_q0_lanes', 'linear_q0_lanes_x4', 'quantize_q8_k', 'linear_q4_k_q8_k', 'linear_q6_k_q8_k', 'linear_q5_k_q8_k', 'linear_q3_k_q8_k', 'linear_q2_k_q8_k', 'linear_q2_k_repacked_q8_k', 'quantize_q8_1', 'linear_qx_1_q8_1', 'matmul_f16_ggml', 'softmax_ggml', 'linear_float', 'activation_sums', 'linear_float_ggml', 'round_to_f16', 'silu_ggml', 'matmul_f64', 'binary_f32', 'rms_norm_f32', 'rope_f32'] as const;
 export type KernelName = (typeof FUNCTIONS)[number];
 
 type Exports = Record<KernelName, (...args: number[]) => void> & {

@@ -168,6 +168,13 @@ static inline float hsum_float_8(const float* l) {
   return (t0 + t2) + (t1 + t3);
 }
 
+/** hsum_float_8 of four rows at once: lanes[l] holds lane l of each row; every add rounded to float32, as ggml's. */
+static inline v128_t hsum_float_8_x4(const v128_t lanes[8]) {
+  v128_t t0 = wasm_f32x4_add(lanes[0], lanes[4]), t1 = wasm_f32x4_add(lanes[1], lanes[5]);
+  v128_t t2 = wasm_f32x4_add(lanes[2], lanes[6]), t3 = wasm_f32x4_add(lanes[3], lanes[7]);
+  return wasm_f32x4_add(wasm_f32x4_add(t0, t2), wasm_f32x4_add(t1, t3));
+}
+
 /** hsum_float_8 of eight float32 lanes held as four float64x2. */
 static inline float hsum_float_8_f64x2(const v128_t acc[4]) {
   float l[8];

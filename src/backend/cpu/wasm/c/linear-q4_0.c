@@ -86,13 +86,9 @@ static void expand4(const uint8_t* const* w, int b0, int n, q4_0_splat4* out) {
   for (int b = 0; b < n; b++) {
     size_t at = (size_t)(b0 + b) * Q4_0_BYTES;
     for (int j = 0; j < 4; j++) {
-      v128_t lo, hi;
-      decode(Q4_0, w[j] + at, &lo, &hi);
-      v128_t v[4] = { wasm_i16x8_extend_low_i8x16(lo), wasm_i16x8_extend_high_i8x16(lo), wasm_i16x8_extend_low_i8x16(hi), wasm_i16x8_extend_high_i8x16(hi) };
-      for (int c = 0; c < 4; c++) {
-        out[b].codes[2 * c][j] = wasm_i64x2_shuffle(v[c], v[c], 0, 0);
-        out[b].codes[2 * c + 1][j] = wasm_i64x2_shuffle(v[c], v[c], 1, 1);
-      }
+      v128_t chunks[8];
+      chunks_i16(Q4_0, w[j] + at, chunks);
+      for (int k = 0; k < 8; k++) out[b].codes[k][j] = chunks[k];
       out[b].d[j] = wasm_f32x4_splat(f16_at(w[j] + at));
     }
   }

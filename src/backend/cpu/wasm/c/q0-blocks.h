@@ -42,6 +42,25 @@ static inline void decode(int type, const uint8_t* block, v128_t* lo, v128_t* hi
   }
 }
 
+/** A block's 32 signed codes as int16, chunk k (values 4k..4k+3) twice in out[k]: what a plain-build batched kernel multiplies a q8_0x4 chunk by. */
+static inline void chunks_i16(int type, const uint8_t* block, v128_t out[8]) {
+  v128_t lo, hi;
+  decode(type, block, &lo, &hi);
+  v128_t v[4] = { wasm_i16x8_extend_low_i8x16(lo), wasm_i16x8_extend_high_i8x16(lo), wasm_i16x8_extend_low_i8x16(hi), wasm_i16x8_extend_high_i8x16(hi) };
+  for (int c = 0; c < 4; c++) {
+    out[2 * c] = wasm_i64x2_shuffle(v[c], v[c], 0, 0);
+    out[2 * c + 1] = wasm_i64x2_shuffle(v[c], v[c], 1, 1);
+  }
+}
+
+/**
+ * linear_q0_lanes_x4 (both builds): a weight row's blocks are expanded LANES_BLOCKS at a time (9 KiB
+ * on the stack at most) for up to LANES_GROUPS groups of four activation rows, whose eight lanes
+ * each it carries from one expanded chunk to the next (4 KiB, 8 KiB as the plain build's float64).
+ */
+#define LANES_BLOCKS 32
+#define LANES_GROUPS 32
+
 /** (q4 - 8) . a over one Q4_0 block, exactly. */
 static inline int q4_0_dot_scalar(const uint8_t* block, const int8_t* a) {
   int s = 0;
