@@ -47,6 +47,16 @@ EXPORT void quantize_q8_0(const float* x, int rows, int width, int8_t* codes, fl
   }
 }
 
+/** The 4 x 4 int32 lanes of v transposed: out[k] lane r = v[r] lane k. */
+static inline void transpose4(const v128_t v[4], v128_t out[4]) {
+  v128_t t0 = wasm_i32x4_shuffle(v[0], v[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(v[2], v[3], 0, 4, 1, 5);
+  v128_t t2 = wasm_i32x4_shuffle(v[0], v[1], 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(v[2], v[3], 2, 6, 3, 7);
+  out[0] = wasm_i64x2_shuffle(t0, t1, 0, 2);
+  out[1] = wasm_i64x2_shuffle(t0, t1, 1, 3);
+  out[2] = wasm_i64x2_shuffle(t2, t3, 0, 2);
+  out[3] = wasm_i64x2_shuffle(t2, t3, 1, 3);
+}
+
 /**
  * Q8_0 as quantize_q8_0, the rows in groups of four for the batched kernels (q0-blocks.h q8_0x4):
  * out[g * (width / 32) + b] is block b of rows 4g..4g+3, the rows past `rows` zero.
@@ -56,21 +66,25 @@ EXPORT void quantize_q8_0x4(const float* x, int rows, int width, q8_0x4* out, in
   thread_rows((rows + 3) / 4 * nb, 1, ith, nth, &first, &end);
   for (int i = first; i < end; i++) {
     int g = i / nb, b = i % nb;
-    // chunks[k][r]: values 4k..4k+3 of row r, as the four bytes of an int32
-    int32_t chunks[8][4] = { { 0 } }, sums[4] = { 0, 0, 0, 0 };
-    float d[4] = { 0, 0, 0, 0 };
-    for (int r = 0; r < 4 && 4 * g + r < rows; r++) {
-      v128_t q[8], lo, hi;
-      float amax = q8_0_block(x + (size_t)(4 * g + r) * width + 32 * b, q);
-      d[r] = F16_TO_F32[f32_to_f16(amax / 127.0f)];
-      sums[r] = code_sum(q);
-      narrow_codes(q, &lo, &hi);
-      int32_t row[8];
-      wasm_v128_store(row, lo);
-      wasm_v128_store(row + 4, hi);
-      for (int k = 0; k < 8; k++) chunks[k][r] = row[k];
+    // each row's codes 0..15 and 16..31: four values (one chunk) per int32 lane
+    v128_t lo[4], hi[4];
+    float d[4];
+    int32_t sums[4];
+    for (int r = 0; r < 4; r++) {
+      if (4 * g + r < rows) {
+        v128_t q[8];
+        float amax = q8_0_block(x + (size_t)(4 * g + r) * width + 32 * b, q);
+        d[r] = F16_TO_F32[f32_to_f16(amax / 127.0f)];
+        sums[r] = code_sum(q);
+        narrow_codes(q, &lo[r], &hi[r]);
+      } else {
+        lo[r] = hi[r] = wasm_i32x4_splat(0);
+        d[r] = 0;
+        sums[r] = 0;
+      }
     }
-    for (int k = 0; k < 8; k++) out[i].codes[k] = wasm_v128_load(chunks[k]);
+    transpose4(lo, out[i].codes);
+    transpose4(hi, out[i].codes + 4);
     out[i].d = wasm_v128_load(d);
     out[i].sums = wasm_v128_load(sums);
   }
