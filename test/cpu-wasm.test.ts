@@ -186,15 +186,17 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
     });
   }
 
-  it('reads activations through a view (transposed input copied into the heap)', async () => {
-    const fast = new CpuBackend({ kernels: 'wasm', threads: 2 });
-    const [rows, width, out] = [3, 64, 16];
-    const weight = quantizedWeight('Q4_0', out, width, 5);
-    const next = random(9);
-    const xT = new Float32Array(rows * width).map(() => next());
-    const run = (b: Backend) => Tensor.from(xT, [width, rows], { backend: b }).transpose(0, 1).linear(Tensor.fromBlocks(weight, 'Q4_0', [out, width], { backend: b }), { activationType: 'Q8_0' }).data();
-    bitsEqual((await run(fast)) as Float32Array, (await run(reference)) as Float32Array, 'transposed input');
-  });
+  for (const rows of [3, 12]) {
+    it(`reads activations through a view (transposed input copied into the heap), ${rows} rows${rows >= 10 ? ' (batched kernel)' : ''}`, async () => {
+      const fast = new CpuBackend({ kernels: 'wasm', threads: 2 });
+      const [width, out] = [64, 16];
+      const weight = quantizedWeight('Q4_0', out, width, 5);
+      const next = random(9);
+      const xT = new Float32Array(rows * width).map(() => next());
+      const run = (b: Backend) => Tensor.from(xT, [width, rows], { backend: b }).transpose(0, 1).linear(Tensor.fromBlocks(weight, 'Q4_0', [out, width], { backend: b }), { activationType: 'Q8_0' }).data();
+      bitsEqual((await run(fast)) as Float32Array, (await run(reference)) as Float32Array, 'transposed input');
+    });
+  }
 
   for (const simd of SIMD_BUILDS) for (const suffix of ['q4_0', 'q8_0', 'q5_0', 'f16', 'q4_k_m', 'q6_k', 'q5_k_m', 'q3_k_m', 'q2_k', 'q4_1', 'q5_1']) {
     it(`manllama ${suffix}: a prompt's logits and then three cached decode steps' are the same bits on both (${simd})`, async function () {
