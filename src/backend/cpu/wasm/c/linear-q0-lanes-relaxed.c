@@ -83,6 +83,7 @@ typedef struct {
   v128_t d;
 } q0_split_splat;
 
+/** Blocks b0 .. b0 + n - 1 of a weight row of `type`, split and expanded (`zero` from opaque_zero). */
 static void expand_split(int type, const uint8_t* row, int b0, int n, q0_split_splat* out, v128_t zero) {
   for (int b = 0; b < n; b++) {
     const uint8_t* block = row + (size_t)(b0 + b) * BLOCK_BYTES[type];

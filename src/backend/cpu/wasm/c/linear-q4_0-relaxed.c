@@ -137,6 +137,7 @@ typedef struct {
 /** Blocks per expanded chunk of four weight rows: 18 KiB on the stack, kept in L1 while every activation group passes. */
 #define SPLAT_BLOCKS 32
 
+/** Blocks b0 .. b0 + n - 1 of the four weight rows w, expanded. */
 static void expand4(const uint8_t* const* w, int b0, int n, q4_0_splat4* out) {
   v128_t nibble = wasm_i8x16_splat(0x0f);
   for (int b = 0; b < n; b++) {

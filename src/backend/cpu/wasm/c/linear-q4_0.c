@@ -82,6 +82,7 @@ typedef struct {
 /** Blocks per expanded chunk of four weight rows (18 KiB on the stack). */
 #define SPLAT_BLOCKS 32
 
+/** Blocks b0 .. b0 + n - 1 of the four weight rows w, expanded. */
 static void expand4(const uint8_t* const* w, int b0, int n, q4_0_splat4* out) {
   for (int b = 0; b < n; b++) {
     size_t at = (size_t)(b0 + b) * Q4_0_BYTES;
