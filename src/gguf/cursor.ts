@@ -92,11 +92,15 @@ export class Cursor {
           continue;
         }
       }
-      const what = describe(i);
-      const length = this.count(`the length of ${what}`, 1, 'LENGTH_OUT_OF_RANGE');
-      items.push(decodeUtf8(this.bytes(length, what), 0, length));
+      items.push(this.string(describe(i)));
     }
     return items;
+  }
+
+  /** The next string (u64 length, UTF-8 bytes); `what` names it in errors. */
+  string(what: string): string {
+    const length = this.count(`the length of ${what}`, 1, 'LENGTH_OUT_OF_RANGE');
+    return decodeUtf8(this.bytes(length, what), 0, length);
   }
 
   /**
@@ -120,7 +124,7 @@ export class Cursor {
 }
 
 /** UTF-8 bytes [start, start + length) as a string; pure ASCII (most tokens) without a TextDecoder call. */
-export function decodeUtf8(bytes: Uint8Array, start: number, length: number): string {
+function decodeUtf8(bytes: Uint8Array, start: number, length: number): string {
   if (length <= 32) {
     let ascii = true;
     for (let i = start; i < start + length; i++) if (bytes[i] >= 0x80) ascii = false;

@@ -10,7 +10,7 @@
 // Strings are u64 length + UTF-8 bytes (no terminator); arrays are u32 item type + u64 count + items.
 
 import { GGUFError } from './errors';
-import { Cursor, decodeUtf8 } from './cursor';
+import { Cursor } from './cursor';
 import { FileSource, MemorySource, type ByteSource } from './source';
 import {
   GGUFValueType,
@@ -88,7 +88,7 @@ function parse(source: ByteSource, path: string): GGUFFile {
   const metadata = new Map<string, GGUFValue>();
   for (let i = 0; i < nKV; i++) {
     const keyOffset = c.pos;
-    const key = readString(c, `the name of metadata key #${i}`);
+    const key = c.string(`the name of metadata key #${i}`);
     if (key === '') throw new GGUFError('EMPTY_KEY', `metadata key #${i} at offset ${keyOffset} has an empty name`, { offset: keyOffset });
     if (metadata.has(key)) {
       throw new GGUFError('DUPLICATE_KEY', `metadata key '${key}' appears twice (again at offset ${keyOffset})`, {
@@ -107,7 +107,7 @@ function parse(source: ByteSource, path: string): GGUFFile {
   const tensors: GGUFTensorInfo[] = [];
   for (let i = 0; i < nTensors; i++) {
     const infoOffset = c.pos;
-    const name = readString(c, `the name of tensor #${i}`);
+    const name = c.string(`the name of tensor #${i}`);
     const nDimsOffset = c.pos;
     const nDims = c.u32(`the dimension count of '${name}'`);
     if (nDims > MAX_DIMS) {
@@ -177,11 +177,6 @@ function badValueType(type: number, what: string, offset: number, key?: string):
   });
 }
 
-function readString(c: Cursor, what: string): string {
-  const n = c.count(`the length of ${what}`, 1, 'LENGTH_OUT_OF_RANGE');
-  return decodeUtf8(c.bytes(n, what), 0, n);
-}
-
 function readValue(c: Cursor, type: GGUFValueType, key: string, depth: number): GGUFScalar | GGUFArray {
   const what = `the value of '${key}'`;
   switch (type) {
@@ -192,7 +187,7 @@ function readValue(c: Cursor, type: GGUFValueType, key: string, depth: number): 
     case GGUFValueType.BOOL:
       return c.u8(what) !== 0;
     case GGUFValueType.STRING:
-      return readString(c, what);
+      return c.string(what);
     case GGUFValueType.ARRAY:
       return readArray(c, key, depth + 1);
     default: {
