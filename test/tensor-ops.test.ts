@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { Tensor, type Backend } from '../src/tensor';
+import { Plan, Tensor, type Backend } from '../src/tensor';
 import { quantize, dequantize, codecTypes } from '../src/quant';
 import { rng } from './helpers/tiny-gguf';
 import { TEST_BACKENDS } from './helpers/backends';
@@ -182,6 +182,51 @@ for (const tb of TEST_BACKENDS) {
       assert.throws(() => storage.slice(0, 0, 2).write(T(a, [6]), 0), /whole tensor, not a view/);
       assert.throws(() => storage.write(T(a, [6]), 7), /6 values of \[6\] at offset 7 do not fit in \[4, 3\] \(12 values\)/);
       assert.throws(() => storage.write(T([1, 2], [2], 'i32'), 0), /cannot write i32 values into a f32 tensor/);
+    });
+
+    it('writeRows: rows go to the rows the indices name, in place; rows from a view; i32 too', async () => {
+      const storage = T(new Float32Array(15), [5, 3]);
+      const a = randn(6, next);
+      // rows given transposed: row i of the source is column i of a [3, 2] tensor
+      const written = storage.writeRows(T(a, [3, 2]).transpose(0, 1), T([4, 1], [2], 'i32'));
+      const expected = new Float32Array(15);
+      [4, 1].forEach((row, i) => [0, 1, 2].forEach((j) => (expected[row * 3 + j] = a[j * 2 + i])));
+      await check(written, expected, [5, 3], 0, 'rows 4 and 1 written');
+      assert.equal(written.node.buffer, storage.node.buffer, 'the result is the target buffer');
+      const ints = T(new Int32Array(4), [2, 2], 'i32').writeRows(T([7, 8], [1, 2], 'i32'), T([1], [1], 'i32'));
+      assert.deepEqual([...(await ints.data())], [0, 0, 7, 8]);
+      assert.throws(() => storage.writeRows(T(a, [2, 3]), T([0], [1], 'i32')), /the indices must be 2 i32 values/);
+      assert.throws(() => storage.writeRows(T(a, [3, 2]), T([0, 1, 2], [3], 'i32')), /rows of \[3, 2\] do not match the rows of \[5, 3\]/);
+      assert.throws(() => storage.slice(0, 0, 2).writeRows(T(a, [2, 3]), T([0, 1], [2], 'i32')), /whole tensor, not a view/);
+    });
+
+    it('Plan: a recorded realization replays on new source contents, with the values a fresh realization gives', async () => {
+      // x [3, 4] -> rmsNorm -> matmul by w -> softmax; plus rows of it written into a buffer at given indices
+      const x = T(randn(12, next), [3, 4]);
+      const w = T(randn(8, next), [4, 2]);
+      const where = T([2, 0, 1], [3], 'i32');
+      const out = x.rmsNorm(1e-6).mul(2).matmul(w).softmax();
+      const store = T(new Float32Array(8), [4, 2]).writeRows(out, where);
+      const plan = await Plan.record([out, store]);
+      assert.ok(plan.size >= 3, `${plan.size} steps recorded`);
+      for (let round = 0; round < 3; round++) {
+        const xs = randn(12, next);
+        const rows = [(round + 1) % 4, (round + 2) % 4, (round + 3) % 4];
+        x.overwrite(xs);
+        where.overwrite(rows);
+        plan.replay();
+        const fresh = T(xs, [3, 4]).rmsNorm(1e-6).mul(2).matmul(w).softmax();
+        const expected = await fresh.data();
+        await check(out, expected, [3, 2], 0, `round ${round}: the replayed output`);
+        const stored = await store.data();
+        rows.forEach((row, i) => assert.deepEqual([...stored.subarray(2 * row, 2 * row + 2)], [...expected.subarray(2 * i, 2 * i + 2)], `round ${round}: row ${i} stored at ${row}`));
+      }
+      assert.throws(() => x.overwrite([1, 2]), /2 values for a tensor of \[3, 4\]/);
+      assert.throws(() => out.overwrite(new Float32Array(6)), /only a whole f32\/i32 tensor made from values/);
+      const held = backend.bytesInUse;
+      plan.dispose();
+      assert.ok(backend.bytesInUse < held, 'disposing frees the intermediates');
+      assert.throws(() => plan.replay(), /disposed; record a new one/);
     });
   });
 }

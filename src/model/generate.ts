@@ -1,6 +1,7 @@
 // Text generation with the KV cache: one forward pass over the prompt, then one token at a time.
 import type { LlamaModel, NumericMode } from './llama';
 import { Sampler, type SamplerOptions } from './sampler';
+import { Decoder } from './decoder';
 
 export interface GenerateOptions extends SamplerOptions {
   /** Tokens to generate at most. */
@@ -28,20 +29,30 @@ export async function generate(model: LlamaModel, prompt: string | readonly numb
   }
   const sampler = new Sampler(options);
   const cache = model.newCache();
+  // The prompt in one pass; then each token through a decoder, which replays a recorded step.
+  const decoder = new Decoder(model, cache, options.mode);
   const tokens: number[] = [];
-  let input: number[] = promptTokens;
   let stoppedBy: Generation['stoppedBy'] = 'maxTokens';
-  while (tokens.length < options.maxTokens && cache.length + input.length <= limit) {
-    const logits = await model.runWithHooks(input, {}, { mode: options.mode, cache, logits: 'last' });
-    const next = sampler.sample((await logits.data()) as Float32Array, [...promptTokens, ...tokens]);
-    logits.dispose();
-    if (next === model.tokenizer.eos && (options.stopAtEos ?? true)) {
-      stoppedBy = 'eos';
-      break;
+  try {
+    while (tokens.length < options.maxTokens && cache.length + (tokens.length === 0 ? promptTokens.length : 1) <= limit) {
+      let logits: Float32Array;
+      if (tokens.length === 0) {
+        const last = await model.runWithHooks(promptTokens, {}, { mode: options.mode, cache, logits: 'last' });
+        logits = (await last.data()) as Float32Array;
+        last.dispose();
+      } else {
+        logits = await decoder.step(tokens[tokens.length - 1]);
+      }
+      const next = sampler.sample(logits, [...promptTokens, ...tokens]);
+      if (next === model.tokenizer.eos && (options.stopAtEos ?? true)) {
+        stoppedBy = 'eos';
+        break;
+      }
+      tokens.push(next);
+      options.onToken?.(next, model.tokenizer.piece(next));
     }
-    tokens.push(next);
-    options.onToken?.(next, model.tokenizer.piece(next));
-    input = [next];
+  } finally {
+    decoder.dispose();
   }
   return { promptTokens, tokens, text: model.tokenizer.decode(tokens), stoppedBy };
 }

@@ -1,8 +1,9 @@
 // Keys and values of past positions, per block: K and V are [positions, kvHeads, headDim] tensors
 // (after RoPE for K). Each lives in one preallocated buffer per block that a pass writes its new
-// rows into in place (Tensor.write), so a decode step allocates and copies nothing but its own
-// token's rows. Buffers start at ROWS_AT_FIRST positions and double when full (the old rows are
-// copied once), up to the model's context length.
+// rows into in place, at the rows its positions tensor names (Tensor.writeRows), so a decode step
+// allocates and copies nothing but its own token's rows, and its graph does not depend on where
+// they go. Buffers start at ROWS_AT_FIRST positions and double when full (the old rows are copied
+// once), up to the model's context length; rows not yet written hold zeros.
 import type { Tensor } from '../tensor';
 import { Tensor as T } from '../tensor';
 
@@ -18,6 +19,8 @@ interface Slot {
 export class KVCache {
   /** Positions held (the next token's position). */
   length = 0;
+  /** Changes whenever a block's buffer is replaced by a larger one (a recorded plan that wrote the old one is stale). */
+  version = 0;
   private readonly slots: { k: Slot | null; v: Slot | null }[];
 
   constructor(
@@ -27,17 +30,18 @@ export class KVCache {
     this.slots = Array.from({ length: blocks }, () => ({ k: null, v: null }));
   }
 
-  /** Keys (or values) of block `b`: everything cached, then `fresh` [tokens, kvHeads, headDim]. */
-  append(b: number, which: 'k' | 'v', fresh: Tensor): Tensor {
-    const tokens = fresh.shape[0];
-    const rowSize = fresh.size / tokens;
-    const end = this.length + tokens;
+  /**
+   * Block `b`'s whole key (or value) buffer [rows, kvHeads, headDim] with `fresh` [tokens, kvHeads,
+   * headDim] written at `positions` (i32 [tokens], from `length` on): rows below `length` + tokens
+   * are the cache's, the rest zeros.
+   */
+  append(b: number, which: 'k' | 'v', fresh: Tensor, positions: Tensor): Tensor {
+    const end = this.length + fresh.shape[0];
     if (end > this.capacity) throw new Error(`the KV cache holds ${this.capacity} positions; ${end} were asked for`);
     let slot = this.slots[b][which];
     if (!slot || slot.storage.shape[0] < end) slot = this.slots[b][which] = this.grow(slot, end, fresh);
-    const written = (slot.pending ?? slot.storage).write(fresh.reshape(fresh.size), this.length * rowSize);
-    slot.pending = written;
-    return written.slice(0, 0, end);
+    slot.pending = (slot.pending ?? slot.storage).writeRows(fresh, positions);
+    return slot.pending;
   }
 
   /** Make the appended keys and values the cache's contents. */
@@ -69,6 +73,7 @@ export class KVCache {
     while (size < rows) size *= 2;
     size = Math.min(size, this.capacity);
     const storage = T.zeros([size, ...like.shape.slice(1)], { backend: like.backend });
+    this.version++;
     if (!slot || this.length === 0) return { storage, pending: null };
     const old = (slot.pending ?? slot.storage).slice(0, 0, this.length);
     return { storage, pending: storage.write(old.reshape(old.size), 0) };

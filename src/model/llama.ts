@@ -23,6 +23,7 @@ import { readHParams, type LlamaHParams } from './hparams';
 import { hookPoints, matchHooks } from './hooks';
 import { Tokenizer } from './tokenizer';
 import { KVCache } from './kv-cache';
+import { KV_PAD, overwriteStepInputs, paddedKeys, stepInputValues, uploadStepInputs, type StepInputs } from './step-inputs';
 
 export type NumericMode = 'float' | 'llama.cpp';
 
@@ -40,6 +41,15 @@ export interface ForwardOptions {
   cache?: KVCache;
   /** 'all' positions' logits (perplexity, traces) or only the 'last' one (generation). Default 'all'. */
   logits?: 'all' | 'last';
+  /**
+   * With a cache: attend over the cache padded to a multiple of 256 positions (llama.cpp's n_kv),
+   * the keys past each token masked (-Infinity before the softmax), instead of over exactly the
+   * positions filled. The same values; the pass's shapes then change once per 256 tokens, so a
+   * recorded plan replays it (decoder.ts). hook_attn_scores and hook_pattern have that many columns.
+   */
+  padAttention?: boolean;
+  /** Tensors to overwrite with the pass's token ids, positions and mask instead of uploading new ones (a decoder's plan reads them). */
+  inputs?: StepInputs;
 }
 
 interface BlockWeights {
@@ -67,13 +77,6 @@ export interface LoadOptions {
   /** Called after each tensor is on the device. */
   onProgress?: (done: number, total: number, name: string) => void;
 }
-
-/**
- * llama.cpp's KV cache length n_kv (the inner dimension of P·V) is a multiple of 256
- * (llama_kv_cache::get_n_kv in src/llama-kv-cache.cpp); its zero tail decides which of ggml's
- * SIMD loops the products fall in (see backend/cpu/ops/matmul.ts).
- */
-const KV_PAD = 256;
 
 /** ggml's CPU backend multiplies each weight type with activations of this type (type_traits_cpu vec_dot_type). */
 const ACTIVATION_TYPE: Record<string, string | null> = {
@@ -166,9 +169,12 @@ export class LlamaModel {
     const kqScale = emulate ? Math.fround(1 / Math.fround(Math.sqrt(D))) : 1 / Math.sqrt(D);
     const linear = (x: Tensor, weight: Tensor) =>
       x.linear(weight, { activationType: mode === 'llama.cpp' ? ACTIVATION_TYPE[weight.dtype] ?? null : null });
-    const backend = this.backend;
-    const ids = Tensor.from(Int32Array.from(tokens), [T], { dtype: 'i32', backend });
-    const positions = Tensor.from(Int32Array.from({ length: T }, (_, i) => start + i), [T], { dtype: 'i32', backend });
+    if (options.padAttention && !cache) throw new Error('padAttention pads the KV cache: pass a cache too');
+    // Keys each token attends over: the padded cache, the cache so far, or this pass's own tokens.
+    const keyCount = options.padAttention ? paddedKeys(start + T, cache!.capacity) : start + T;
+    const inputValues = stepInputValues(tokens, start, options.padAttention ? keyCount : null);
+    if (options.inputs) overwriteStepInputs(options.inputs, inputValues);
+    const { ids, positions, mask } = options.inputs ?? uploadStepInputs(inputValues, this.backend);
     const rope = (x: Tensor) => x.rope(positions, { mode: 'norm', dims: hp.ropeDims, freqBase: hp.ropeFreqBase, freqScale: hp.ropeFreqScale });
 
     let x = yield* hook('hook_embed', Tensor.getRows(w.tokenEmbedding, ids)); // [T, E]
@@ -185,15 +191,16 @@ export class LlamaModel {
       const v = yield* hook(`${p}.attn.hook_v`, linear(h, bw.wv).reshape(T, KV, D));
       const qRot = yield* hook(`${p}.attn.hook_rot_q`, rope(q));
       const kRot = yield* hook(`${p}.attn.hook_rot_k`, rope(k));
-      const keys = cache ? cache.append(b, 'k', f16(kRot)) : f16(kRot); // [Tk, KV, D]
-      const values = cache ? cache.append(b, 'v', f16(v)) : f16(v);
-      const Tk = keys.shape[0];
+      const keys = cache ? cache.append(b, 'k', f16(kRot), positions).slice(0, 0, keyCount) : f16(kRot); // [Tk, KV, D]
+      const values = cache ? cache.append(b, 'v', f16(v), positions).slice(0, 0, keyCount) : f16(v);
+      const Tk = keyCount;
       // Group query heads by the KV head they share: [KV, G, T, D] x [KV, 1, D, Tk] -> [KV, G, T, Tk].
       const qByKv = f16(qRot).reshape(T, KV, G, D).permute(1, 2, 0, 3);
       const kByKv = keys.permute(1, 0, 2).reshape(KV, 1, Tk, D);
       const vByKv = values.permute(1, 0, 2).reshape(KV, 1, Tk, D);
       const scores = yield* hook(`${p}.attn.hook_attn_scores`, qByKv.matmul(kByKv.transpose(-1, -2), { ggml: emulate ? { innerPad: 1 } : null }).reshape(H, T, Tk));
-      const pattern = yield* hook(`${p}.attn.hook_pattern`, scores.softmax({ scale: kqScale, causalOffset: start, ggml: emulate }));
+      const masked = mask ? scores.add(mask) : scores;
+      const pattern = yield* hook(`${p}.attn.hook_pattern`, masked.softmax({ scale: kqScale, causalOffset: mask ? null : start, ggml: emulate }));
       const perHead = f16(pattern).reshape(KV, G, T, Tk).matmul(vByKv, { ggml: emulate ? { innerPad: KV_PAD } : null }); // [KV, G, T, D]
       const z = yield* hook(`${p}.attn.hook_z`, perHead.permute(2, 0, 1, 3).reshape(T, H * D));
       const attnOut = yield* hook(`${p}.hook_attn_out`, linear(z, bw.wo));

@@ -54,8 +54,17 @@ export interface Backend {
   uploadWith?(dtype: DType, length: number, bytes: number, fill: (target: Uint8Array) => void): DeviceBuffer;
   /** Run one kernel into a new buffer. */
   run(kernel: Kernel): DeviceBuffer;
+  /** Run one kernel again into `out`, the buffer an earlier `run` of it returned (a plan's replay). */
+  runInto(kernel: Kernel, out: DeviceBuffer): void;
   /** Copy the elements of `view` over `source` (row-major) into `target` from element `offset` on. */
   writeInto(target: DeviceBuffer, offset: number, source: DeviceBuffer, view: View): void;
+  /**
+   * Copy row i of `view` over `source` (rows along its first axis) over row `indices[i]` of
+   * `target` (rows of the same size), the indices being the i32 elements of `indicesView`.
+   */
+  writeRowsInto(target: DeviceBuffer, source: DeviceBuffer, view: View, indices: DeviceBuffer, indicesView: View): void;
+  /** Replace every element of an f32/i32 buffer with `data` (as many values), in queue order. */
+  overwrite(buffer: DeviceBuffer, data: Float32Array | Int32Array): void;
   /** The elements of `view` over `buffer`, in row-major order. */
   read(buffer: DeviceBuffer, view: View): Promise<Float32Array | Int32Array>;
   free(buffer: DeviceBuffer): void;

@@ -1,5 +1,6 @@
 export { Tensor, Node, createdIn, type TensorData } from './tensor';
 export { realize } from './schedule';
+export { Plan } from './plan';
 export { TensorError } from './errors';
 export { defaultBackend, setDefaultBackend, useBackend, type BackendName } from './device';
 export { scope } from './scope';

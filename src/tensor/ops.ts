@@ -9,9 +9,11 @@
 //   reduce      — along one axis
 //   special     — ops with their own kernel: matmul, linear (quantized weights), rmsNorm, rope,
 //                 softmax, getRows, concat
-//   write       — the one op that changes a buffer in place: copies its second input into its first
-//                 (a buffer that outlives passes, like a preallocated KV cache) and returns that
-//                 buffer, so nothing is allocated or copied per token
+//   write       — the ops that change a buffer in place: copy their second input into their first
+//                 (a buffer that outlives passes, like a preallocated KV cache) and return that
+//                 buffer, so nothing is allocated or copied per token. `write` puts the elements at
+//                 a fixed offset; `writeRows` puts row i at the row its third input (i32) names,
+//                 so the place comes from device data and a recorded plan (plan.ts) can replay it
 
 import type { DType } from './dtype';
 import type { Shape } from './view';
@@ -78,7 +80,9 @@ export type OpArgs =
   | { op: 'getRows' }
   | { op: 'concat'; axis: number }
   /** Elements of srcs[1], row-major, written into srcs[0]'s buffer from element `offset` on. */
-  | { op: 'write'; offset: number };
+  | { op: 'write'; offset: number }
+  /** Row i of srcs[1] written over row srcs[2][i] (i32) of srcs[0]'s buffer (llama.cpp's set_rows). */
+  | { op: 'writeRows' };
 
 export type OpName = OpArgs['op'];
 
@@ -90,7 +94,7 @@ export function opKind(op: OpName): OpKind {
     return 'elementwise';
   }
   if ((REDUCE_OPS as readonly string[]).includes(op)) return 'reduce';
-  if (op === 'write') return 'write';
+  if (op === 'write' || op === 'writeRows') return 'write';
   return 'special';
 }
 

@@ -1,23 +1,51 @@
 // Realizing tensors: walk the graph from the requested tensors, fuse each chain of elementwise ops
 // (and the views between them) into one kernel, run every other op as its own kernel, and free
 // each intermediate buffer as soon as its last consumer has run. Requested tensors keep theirs.
+// A recording realization (plan.ts) instead keeps every buffer and lists what it ran, to run again.
 
-import type { DeviceBuffer, Expr } from './backend';
+import type { DeviceBuffer, Expr, Kernel } from './backend';
 import { opKind, type OpArgs } from './ops';
 import { DeviceMemoryError, TensorError } from './errors';
 import { replay, shapeString, View, type Movement } from './view';
 import type { Node, Tensor } from './tensor';
+
+/** One thing a realization did to a backend, as a recording keeps it (its buffers stay allocated). */
+export type PlanStep =
+  | { kind: 'run'; kernel: Kernel; out: DeviceBuffer }
+  | { kind: 'write'; into: DeviceBuffer; offset: number; from: DeviceBuffer; view: View }
+  | { kind: 'writeRows'; into: DeviceBuffer; from: DeviceBuffer; view: View; indices: DeviceBuffer; indicesView: View };
+
+/** What a recording realization collects: its steps in order, and the intermediate buffers they write. */
+export interface Recording {
+  steps: PlanStep[];
+  intermediates: DeviceBuffer[];
+}
 
 interface Realization {
   targets: Set<Node>;
   /** Edges from unrealized consumers, per node: how many kernels still need its buffer. */
   pending: Map<Node, number>;
   producedHere: Set<Node>;
+  /** Set when recording: nothing is freed, and every step is listed. */
+  recording: Recording | null;
 }
 
 /** Compute every given tensor (sharing common work); afterwards each holds its buffer. */
 export async function realize(...tensors: Tensor[]): Promise<void> {
-  const r: Realization = { targets: new Set(tensors.map((t) => t.node)), pending: new Map(), producedHere: new Set() };
+  realizeNow(tensors, null);
+}
+
+/**
+ * Realize as `realize` does, but keep every intermediate buffer and list each kernel and write in
+ * `recording`, so that running the steps again recomputes the targets from new contents of the
+ * same source buffers.
+ */
+export function realizeRecording(tensors: readonly Tensor[], recording: Recording): void {
+  realizeNow(tensors, recording);
+}
+
+function realizeNow(tensors: readonly Tensor[], recording: Recording | null): void {
+  const r: Realization = { targets: new Set(tensors.map((t) => t.node)), pending: new Map(), producedHere: new Set(), recording };
   const seen = new Set<Node>();
   const stack = tensors.map((t) => t.node).filter((n) => !n.buffer);
   while (stack.length) {
@@ -30,6 +58,9 @@ export async function realize(...tensors: Tensor[]): Promise<void> {
     }
   }
   for (const t of tensors) ensure(t.node, r);
+  if (recording) {
+    for (const n of r.producedHere) if (!r.targets.has(n) && !n.borrowsBuffer && n.buffer) recording.intermediates.push(n.buffer);
+  }
 }
 
 function ensure(node: Node, r: Realization): DeviceBuffer {
@@ -37,25 +68,39 @@ function ensure(node: Node, r: Realization): DeviceBuffer {
   const consumed: Node[] = [];
   let buffer: DeviceBuffer;
   try {
-    if (node.args.op === 'write') {
+    const steps = r.recording?.steps;
+    if (node.args.op === 'write' || node.args.op === 'writeRows') {
       // In place: the result is the target's buffer, owned by the target's node, never freed here.
-      const [target, source] = node.srcs;
+      const [target, source, indices] = node.srcs;
       const into = ensure(target.node, r);
       const from = ensure(source.node, r);
       consumed.push(source.node);
-      node.backend.writeInto(into, node.args.offset, from, source.view);
+      if (node.args.op === 'write') {
+        node.backend.writeInto(into, node.args.offset, from, source.view);
+        steps?.push({ kind: 'write', into, offset: node.args.offset, from, view: source.view });
+      } else {
+        const at = ensure(indices.node, r);
+        consumed.push(indices.node);
+        node.backend.writeRowsInto(into, from, source.view, at, indices.view);
+        steps?.push({ kind: 'writeRows', into, from, view: source.view, indices: at, indicesView: indices.view });
+      }
       node.borrowsBuffer = true;
       buffer = into;
-    } else if (opKind(node.args.op) === 'elementwise') {
-      const inputs: Node[] = [];
-      const expr = inlineNode(node, [], r, inputs, consumed)!;
-      buffer = node.backend.run({ kind: 'elementwise', expr, inputs: inputs.map((n) => n.buffer!), shape: node.shape, dtype: node.dtype as 'f32' | 'i32' });
     } else {
-      const inputs = node.srcs.map((s) => {
-        consumed.push(s.node);
-        return { buffer: ensure(s.node, r), view: s.view };
-      });
-      buffer = node.backend.run({ kind: 'op', args: node.args, inputs, shape: node.shape, dtype: node.dtype });
+      let kernel: Kernel;
+      if (opKind(node.args.op) === 'elementwise') {
+        const inputs: Node[] = [];
+        const expr = inlineNode(node, [], r, inputs, consumed)!;
+        kernel = { kind: 'elementwise', expr, inputs: inputs.map((n) => n.buffer!), shape: node.shape, dtype: node.dtype as 'f32' | 'i32' };
+      } else {
+        const inputs = node.srcs.map((s) => {
+          consumed.push(s.node);
+          return { buffer: ensure(s.node, r), view: s.view };
+        });
+        kernel = { kind: 'op', args: node.args, inputs, shape: node.shape, dtype: node.dtype };
+      }
+      buffer = node.backend.run(kernel);
+      steps?.push({ kind: 'run', kernel, out: buffer });
     }
   } catch (e) {
     throw realizeError(node, e);
@@ -70,7 +115,7 @@ function ensure(node: Node, r: Realization): DeviceBuffer {
 function release(node: Node, r: Realization): void {
   const left = (r.pending.get(node) ?? 1) - 1;
   r.pending.set(node, left);
-  if (left === 0 && r.producedHere.has(node) && !r.targets.has(node) && node.buffer && !node.borrowsBuffer) {
+  if (left === 0 && !r.recording && r.producedHere.has(node) && !r.targets.has(node) && node.buffer && !node.borrowsBuffer) {
     node.backend.free(node.buffer);
     node.buffer = null;
   }

@@ -261,6 +261,25 @@ export class Tensor {
     return Tensor.op({ op: 'write', offset }, [this, source], this.shape, this.dtype);
   }
 
+  /**
+   * This tensor with row i of `rows` written over its row `indices[i]`, **in place** (as `write`):
+   * where the rows go is device data, so one graph serves every position (a KV cache written at
+   * the current positions). Rows are along the first axis; an index outside this tensor is an
+   * error on the CPU and leaves the row unwritten on WebGPU (a kernel cannot throw).
+   */
+  writeRows(rows: Tensor, indices: Tensor): Tensor {
+    if (this.moves.length > 0) throw new TensorError(`writeRows: the target must be a whole tensor, not a view (${shapeString(this.shape)} seen through ${this.moves.map((m) => m.kind).join(', ')})`);
+    if (rows.dtype !== this.dtype) throw new TensorError(`writeRows: cannot write ${rows.dtype} rows into a ${this.dtype} tensor`);
+    if (this.dtype !== 'f32' && this.dtype !== 'i32') throw new TensorError(`writeRows: the target must be f32 or i32, not ${this.dtype}`);
+    if (rows.rank !== this.rank || rows.shape.slice(1).join() !== this.shape.slice(1).join()) {
+      throw new TensorError(`writeRows: rows of ${shapeString(rows.shape)} do not match the rows of ${shapeString(this.shape)}`);
+    }
+    if (indices.dtype !== 'i32' || indices.rank !== 1 || indices.shape[0] !== rows.shape[0]) {
+      throw new TensorError(`writeRows: the indices must be ${rows.shape[0]} i32 values (one per row), not ${shapeString(indices.shape)} ${indices.dtype}`);
+    }
+    return Tensor.op({ op: 'writeRows' }, [this, rows, indices], this.shape, this.dtype);
+  }
+
   /** Elements [start, end) along `axis`. */
   slice(axis: number, start: number, end: number): Tensor {
     const ax = this.axis(axis);
@@ -548,6 +567,19 @@ export class Tensor {
     const table = new Table(arrowColumns(values, this.shape));
     const metadata = new Map([['shape', JSON.stringify(this.shape)], ['dtype', this.dtype]]);
     return new Table(new Schema(table.schema.fields, metadata), table.batches);
+  }
+
+  /**
+   * Replace the values of this tensor made by `Tensor.from`, in place (as many values): the way
+   * new inputs reach a recorded Plan. Lazy tensors computed from it before are not recomputed.
+   */
+  overwrite(data: ArrayLike<number>): void {
+    if (this.node.args.op !== 'source' || this.moves.length > 0 || !this.node.buffer || (this.dtype !== 'f32' && this.dtype !== 'i32')) {
+      throw new TensorError(`overwrite: only a whole f32/i32 tensor made from values (Tensor.from) can be overwritten, not ${this.toString()}`);
+    }
+    if (data.length !== this.size) throw new TensorError(`overwrite: ${data.length} values for a tensor of ${shapeString(this.shape)} (${this.size} elements)`);
+    const typed = this.dtype === 'i32' ? (data instanceof Int32Array ? data : Int32Array.from(data)) : data instanceof Float32Array ? data : Float32Array.from(data);
+    this.backend.overwrite(this.node.buffer, typed);
   }
 
   /** Free this tensor's device buffer (it is recomputed from its inputs if asked for again). */

@@ -53,6 +53,26 @@ export class LlamaCppOracle {
     }
   }
 
+  /** Logits after each token of `tokens` fed one at a time to one sequence (a decode step each, as in generation): rows of vocabSize. */
+  async stepLogits(tokens: readonly number[], vocabSize: number, contextSize: number): Promise<Float32Array[]> {
+    const ctx = await this.model.createContext({ contextSize, threads: 2, batchSize: 8, flashAttention: false });
+    try {
+      const sequence = ctx.getSequence();
+      const rows: Float32Array[] = [];
+      for (const [i, t] of tokens.entries()) {
+        const [r] = await sequence.controlledEvaluate([[t, { generateNext: { logits: true } }]]);
+        const map = r?.next?.logits;
+        if (!map) throw new Error(`llama.cpp returned no logits for position ${i}`);
+        const row = new Float32Array(vocabSize);
+        for (const [id, v] of map) row[id] = v;
+        rows.push(row);
+      }
+      return rows;
+    } finally {
+      await ctx.dispose();
+    }
+  }
+
   async close(): Promise<void> {
     await this.model.dispose();
   }

@@ -82,6 +82,18 @@ export class CpuBackend implements Backend {
   run(kernel: Kernel): DeviceBuffer {
     const length = numel(kernel.shape);
     const out = this.allocateBytes(kernel.dtype, length, 4 * length, kernel.dtype === 'i32' ? 'i32' : 'f32');
+    try {
+      this.runInto(kernel, out);
+    } catch (e) {
+      this.free(out);
+      throw e;
+    }
+    return out;
+  }
+
+  runInto(kernel: Kernel, outBuffer: DeviceBuffer): void {
+    const out = outBuffer as CpuBuffer;
+    if (out.released) throw new Error('runInto: the output buffer was already freed');
     if (kernel.kind === 'elementwise') {
       const inputs = kernel.inputs.map((b) => (b as CpuBuffer).data as Float32Array | Int32Array);
       const wasm = this.wasm;
@@ -98,7 +110,25 @@ export class CpuBackend implements Backend {
     } else {
       this.runOp(kernel, out);
     }
-    return out;
+  }
+
+  writeRowsInto(target: DeviceBuffer, source: DeviceBuffer, view: View, indices: DeviceBuffer, indicesView: View): void {
+    const into = (target as CpuBuffer).data as Float32Array | Int32Array;
+    const rows = view.shape[0];
+    if (rows === 0) return;
+    const rowSize = view.size / rows;
+    const targetRows = into.length / rowSize;
+    const at = materialize((indices as CpuBuffer).data as Int32Array, indicesView);
+    // every index checked before anything is written: a failed write changes nothing
+    at.forEach((row, i) => {
+      if (!(row >= 0 && row < targetRows)) throw new RangeError(`writeRows: index ${row} (for row ${i}) is outside the target's ${targetRows} rows`);
+    });
+    const values = materialize((source as CpuBuffer).data as Float32Array | Int32Array, view);
+    for (let i = 0; i < rows; i++) into.set(values.subarray(i * rowSize, (i + 1) * rowSize), at[i] * rowSize);
+  }
+
+  overwrite(buffer: DeviceBuffer, data: Float32Array | Int32Array): void {
+    ((buffer as CpuBuffer).data as Float32Array | Int32Array).set(data);
   }
 
   writeInto(target: DeviceBuffer, offset: number, source: DeviceBuffer, view: View): void {

@@ -17,6 +17,7 @@ import { runRope } from './kernels/rope';
 import { runSoftmax } from './kernels/softmax';
 import { runGetRows } from './kernels/get-rows';
 import { runConcat } from './kernels/concat';
+import { writeRows } from './kernels/write-rows';
 
 export interface WebGPUBackendOptions {
   /** Fill every new output with NaN before its kernel runs, so unwritten elements show (tests, debugging). */
@@ -102,18 +103,37 @@ export class WebGPUBackend implements Backend {
 
   run(kernel: Kernel): DeviceBuffer {
     this.checkUsable();
-    const inputs = kernel.kind === 'elementwise' ? kernel.inputs : kernel.inputs.map((i) => i.buffer);
-    for (const b of inputs) this.checkOwn(b);
     const length = numel(kernel.shape);
     const out = this.ctx.output(kernel.dtype, length, dtypeBytes(kernel.dtype, length));
     try {
-      if (kernel.kind === 'elementwise') runElementwise(this.ctx, kernel, out);
-      else this.runOp(kernel, out);
+      this.encode(kernel, out);
     } catch (e) {
       this.ctx.free(out);
       throw e;
     }
     return out;
+  }
+
+  runInto(kernel: Kernel, out: DeviceBuffer): void {
+    this.checkUsable();
+    const own = this.checkOwn(out);
+    this.ctx.changed(own);
+    this.encode(kernel, own);
+  }
+
+  writeRowsInto(target: DeviceBuffer, source: DeviceBuffer, view: View, indices: DeviceBuffer, indicesView: View): void {
+    this.checkUsable();
+    writeRows(this.ctx, this.checkOwn(target), this.checkOwn(source), view, this.checkOwn(indices), indicesView);
+  }
+
+  overwrite(buffer: DeviceBuffer, data: Float32Array | Int32Array): void {
+    this.checkUsable();
+    const into = this.checkOwn(buffer);
+    // Through a copy in the batch, so that commands queued before still read the old values.
+    const staged = this.ctx.upload(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), into.dtype, data.length);
+    this.ctx.changed(into);
+    if (data.length > 0) this.ctx.batch.copy(staged.gpu, 0, into.gpu, 0, data.byteLength);
+    this.ctx.free(staged);
   }
 
   writeInto(target: DeviceBuffer, offset: number, source: DeviceBuffer, view: View): void {
@@ -186,6 +206,13 @@ export class WebGPUBackend implements Backend {
     this.destroyed = true;
     this.device.destroy();
     releaseDawn(this.gpu);
+  }
+
+  private encode(kernel: Kernel, out: GpuBuffer): void {
+    const inputs = kernel.kind === 'elementwise' ? kernel.inputs : kernel.inputs.map((i) => i.buffer);
+    for (const b of inputs) this.checkOwn(b);
+    if (kernel.kind === 'elementwise') runElementwise(this.ctx, kernel, out);
+    else this.runOp(kernel, out);
   }
 
   private runOp(k: OpKernel, out: GpuBuffer): void {

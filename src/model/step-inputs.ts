@@ -1,0 +1,62 @@
+// What a forward pass reads besides the weights and the KV cache: the token ids, their positions,
+// and — when attention runs over the cache padded to a fixed length — the mask hiding the padding.
+// They are device tensors either made per pass or kept and overwritten (a decoder's recorded plan
+// reads the same tensors every step).
+import { Tensor, type Backend } from '../tensor';
+
+export interface StepInputs {
+  ids: Tensor;
+  positions: Tensor;
+  /** [tokens, keys]: 0 where token i may attend to key j (j <= its position), -Infinity elsewhere. */
+  mask: Tensor | null;
+}
+
+export interface StepInputValues {
+  ids: Int32Array;
+  positions: Int32Array;
+  mask: Float32Array | null;
+}
+
+/**
+ * llama.cpp's KV cache length n_kv is a multiple of 256 (llama_kv_cache::get_n_kv in
+ * src/llama-kv-cache.cpp): the attention of a padded pass spans that many keys (or the whole
+ * context, if shorter), so its shapes change once per 256 positions.
+ */
+export const KV_PAD = 256;
+
+/** Keys a padded pass attends over when the cache will hold `end` positions of `capacity`. */
+export function paddedKeys(end: number, capacity: number): number {
+  return Math.min(Math.ceil(end / KV_PAD) * KV_PAD, capacity);
+}
+
+/** Values for `tokens` placed from position `start` on; the mask only when attending over `keys` padded keys. */
+export function stepInputValues(tokens: ArrayLike<number>, start: number, keys: number | null): StepInputValues {
+  const T = tokens.length;
+  const positions = Int32Array.from({ length: T }, (_, i) => start + i);
+  let mask: Float32Array | null = null;
+  if (keys !== null) {
+    mask = new Float32Array(T * keys);
+    for (let i = 0; i < T; i++) mask.fill(-Infinity, i * keys + start + i + 1, (i + 1) * keys);
+  }
+  return { ids: Int32Array.from(tokens), positions, mask };
+}
+
+/** New device tensors holding `values`. */
+export function uploadStepInputs(values: StepInputValues, backend: Backend): StepInputs {
+  const T = values.ids.length;
+  return {
+    ids: Tensor.from(values.ids, [T], { dtype: 'i32', backend }),
+    positions: Tensor.from(values.positions, [T], { dtype: 'i32', backend }),
+    mask: values.mask ? Tensor.from(values.mask, [T, values.mask.length / T], { backend }) : null,
+  };
+}
+
+/** `inputs` given `values` in place (the same shapes: a plan recorded with them reads them next). */
+export function overwriteStepInputs(inputs: StepInputs, values: StepInputValues): void {
+  const shapes = (i: { ids: ArrayLike<number>; mask: ArrayLike<number> | null }) => `${i.ids.length}/${i.mask?.length ?? 0}`;
+  const have = { ids: { length: inputs.ids.size }, mask: inputs.mask ? { length: inputs.mask.size } : null };
+  if (shapes(have) !== shapes(values)) throw new Error(`step inputs for ${shapes(have)} (tokens/mask values) cannot take ${shapes(values)}; make new ones`);
+  inputs.ids.overwrite(values.ids);
+  inputs.positions.overwrite(values.positions);
+  if (values.mask) inputs.mask!.overwrite(values.mask);
+}

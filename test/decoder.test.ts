@@ -1,0 +1,90 @@
+// The decoder (model/decoder.ts) replays one recorded step per 256 positions instead of building
+// a graph per token. Its logits must be the step-by-step forward's, bit for bit, and — in the
+// llama.cpp mode, on a model whose context spans several plans — live llama.cpp's decoding the
+// same tokens one at a time.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LlamaModel, type NumericMode } from '../src/model/llama';
+import { Decoder } from '../src/model/decoder';
+import { synthesizeModel } from '../src/model/synth';
+import type { LlamaShape } from '../src/model/shapes';
+import { BOS_ID } from '../src/model/synth-vocab';
+import { modelPath } from './helpers/references';
+import { LlamaCppOracle, closeOracle } from './helpers/llama-oracle';
+
+function tokenIds(count: number, nVocab: number): number[] {
+  const ids = [BOS_ID];
+  let state = 777;
+  while (ids.length < count) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    ids.push(state % nVocab);
+  }
+  return ids;
+}
+
+/** Positions whose logits are not identical (as bits), with the largest difference of the first few. */
+function differences(ours: Float32Array[], theirs: Float32Array[]): string[] {
+  const out: string[] = [];
+  theirs.forEach((row, p) => {
+    let n = 0;
+    let max = 0;
+    row.forEach((v, i) => {
+      if (!Object.is(ours[p][i], v)) {
+        n++;
+        max = Math.max(max, Math.abs(ours[p][i] - v));
+      }
+    });
+    if (n) out.push(`position ${p}: ${n} logits differ, by up to ${max}`);
+  });
+  return out;
+}
+
+async function decoded(model: LlamaModel, tokens: readonly number[], mode: NumericMode): Promise<{ logits: Float32Array[]; recordings: number }> {
+  const decoder = new Decoder(model, model.newCache(), mode);
+  const logits: Float32Array[] = [];
+  for (const t of tokens) logits.push((await decoder.step(t)).slice());
+  decoder.dispose();
+  return { logits, recordings: decoder.recordings };
+}
+
+describe('Decoder: replayed decode steps', function () {
+  after(closeOracle);
+
+  for (const [suffix, mode] of [['q4_k_m', 'llama.cpp'], ['f16', 'llama.cpp'], ['q4_0', 'float'], ['q6_k', 'float']] as const) {
+    it(`${suffix}, ${mode} mode: the logits of model.forward fed one token at a time through the cache, bit for bit`, async () => {
+      const model = await LlamaModel.load(modelPath(suffix));
+      const tokens = model.tokenizer.encode('The default value is set by the caller of this function, unless the option says otherwise.');
+      const cache = model.newCache();
+      const stepwise: Float32Array[] = [];
+      for (const t of tokens) {
+        const logits = await model.runWithHooks([t], {}, { mode, cache, logits: 'last' });
+        stepwise.push((await logits.data()) as Float32Array);
+      }
+      const ours = await decoded(model, tokens, mode);
+      assert.deepEqual(differences(ours.logits, stepwise).slice(0, 5), []);
+      assert.equal(ours.recordings, 1, 'one plan for a context of 256');
+    });
+  }
+
+  describe('llama.cpp mode, 300 positions of a 1024-position context (two plans), against live llama.cpp decoding one token at a time', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llamascope-decoder-'));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const shape: LlamaShape = { nVocab: 2051, nEmbd: 96, nHead: 4, nHeadKV: 2, nFF: 224, nLayer: 2, nCtx: 1024, ropeFreqBase: 10000, rmsNormEps: 1e-5, tiedOutput: false };
+    for (const type of ['F32', 'Q8_0']) {
+      it(type, async function () {
+        this.timeout(300_000);
+        const file = path.join(dir, `decoder-${type}.gguf`);
+        synthesizeModel(file, shape, { type, seed: 9 });
+        const tokens = tokenIds(300, shape.nVocab);
+        const oracle = await LlamaCppOracle.open(file);
+        const theirs = await oracle.stepLogits(tokens, shape.nVocab, shape.nCtx);
+        await oracle.close();
+        const ours = await decoded(await LlamaModel.load(file), tokens, 'llama.cpp');
+        assert.deepEqual(differences(ours.logits, theirs).slice(0, 5), []);
+        assert.equal(ours.recordings, 2, 'a plan for positions 0-255 and one for 256-511');
+      });
+    }
+  });
+});
