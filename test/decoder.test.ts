@@ -1,4 +1,4 @@
-// The decoder (model/decoder.ts) replays one recorded step per 256 positions instead of building
+// The decoder (model/decoder.ts) replays one recorded step per 64 positions instead of building
 // a graph per token. Its logits must be the step-by-step forward's, bit for bit, and — in the
 // llama.cpp mode, on a model whose context spans several plans — live llama.cpp's decoding the
 // same tokens one at a time.
@@ -64,11 +64,11 @@ describe('Decoder: replayed decode steps', function () {
       }
       const ours = await decoded(model, tokens, mode);
       assert.deepEqual(differences(ours.logits, stepwise).slice(0, 5), []);
-      assert.equal(ours.recordings, 1, 'one plan for a context of 256');
+      assert.equal(ours.recordings, 1, `one plan for ${tokens.length} positions`);
     });
   }
 
-  describe('llama.cpp mode, 300 positions of a 1024-position context (two plans), against live llama.cpp decoding one token at a time', () => {
+  describe('llama.cpp mode, 300 positions of a 1024-position context (five plans, the cache growing at 256), against live llama.cpp decoding one token at a time', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llamascope-decoder-'));
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const shape: LlamaShape = { nVocab: 2051, nEmbd: 96, nHead: 4, nHeadKV: 2, nFF: 224, nLayer: 2, nCtx: 1024, ropeFreqBase: 10000, rmsNormEps: 1e-5, tiedOutput: false };
@@ -83,7 +83,7 @@ describe('Decoder: replayed decode steps', function () {
         await oracle.close();
         const ours = await decoded(await LlamaModel.load(file), tokens, 'llama.cpp');
         assert.deepEqual(differences(ours.logits, theirs).slice(0, 5), []);
-        assert.equal(ours.recordings, 2, 'a plan for positions 0-255 and one for 256-511');
+        assert.equal(ours.recordings, 5, 'a plan for each 64 positions');
       });
     }
   });

@@ -1,8 +1,9 @@
 // Decoding one token at a time without building a graph per token: the first step at each padded
-// attention length (ForwardOptions.padAttention: its shapes are fixed for 256 positions) is built
-// and realized as usual while a Plan records its kernels; every following step only overwrites
-// the inputs (token id, position, mask) and replays the plan. Past those 256 positions, or when
-// the cache's buffers grow, a new plan is recorded. The values are model.forward's with the cache.
+// attention length (ForwardOptions.padAttention: its shapes are fixed for ATTENTION_PAD = 64
+// positions) is built and realized as usual while a Plan records its kernels; every following
+// step only overwrites the inputs (token id, position, mask) and replays the plan. Past those
+// positions, or when the cache's buffers grow, a new plan is recorded. The values are
+// model.forward's with the cache.
 import { Plan, type Tensor } from '../tensor';
 import type { LlamaModel, NumericMode } from './llama';
 import type { KVCache } from './kv-cache';
@@ -18,7 +19,7 @@ interface Recorded {
 
 export class Decoder {
   private recorded: Recorded | null = null;
-  /** Plans recorded so far (one per 256 positions, plus one per growth of the cache). */
+  /** Plans recorded so far (one per ATTENTION_PAD positions). */
   recordings = 0;
 
   constructor(

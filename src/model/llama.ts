@@ -42,10 +42,11 @@ export interface ForwardOptions {
   /** 'all' positions' logits (perplexity, traces) or only the 'last' one (generation). Default 'all'. */
   logits?: 'all' | 'last';
   /**
-   * With a cache: attend over the cache padded to a multiple of 256 positions (llama.cpp's n_kv),
-   * the keys past each token masked (-Infinity before the softmax), instead of over exactly the
-   * positions filled. The same values; the pass's shapes then change once per 256 tokens, so a
-   * recorded plan replays it (decoder.ts). hook_attn_scores and hook_pattern have that many columns.
+   * With a cache: attend over the cache padded to a multiple of 64 positions (step-inputs.ts
+   * ATTENTION_PAD; llama.cpp pads its n_kv to 256), the keys past each token masked (-Infinity
+   * before the softmax), instead of over exactly the positions filled. The same values; the pass's
+   * shapes then change once per 64 tokens, so a recorded plan replays it (decoder.ts).
+   * hook_attn_scores and hook_pattern have that many columns.
    */
   padAttention?: boolean;
   /** Tensors to overwrite with the pass's token ids, positions and mask instead of uploading new ones (a decoder's plan reads them). */
