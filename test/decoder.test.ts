@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LlamaModel, type NumericMode } from '../src/model/llama';
 import { Decoder } from '../src/model/decoder';
+import { CpuBackend } from '../src/backend/cpu';
 import { synthesizeModel } from '../src/model/synth';
 import type { LlamaShape } from '../src/model/shapes';
 import { BOS_ID } from '../src/model/synth-vocab';
@@ -67,6 +68,35 @@ describe('Decoder: replayed decode steps', function () {
       assert.equal(ours.recordings, 1, `one plan for ${tokens.length} positions`);
     });
   }
+
+  it('on the WASM fast path a replay reruns only kernels that compute in JavaScript, the rest as their recorded WASM calls, allocating nothing', async () => {
+    for (const mode of ['llama.cpp', 'float'] as const) {
+      const model = await LlamaModel.load(modelPath('q8_0'), { backend: new CpuBackend({ kernels: 'wasm', threads: 2 }) });
+      const backend = model.backend as CpuBackend;
+      const rerun: string[] = [];
+      const runInto = backend.runInto.bind(backend);
+      backend.runInto = (kernel, out) => {
+        rerun.push(kernel.kind === 'op' ? kernel.args.op : 'elementwise');
+        return runInto(kernel, out);
+      };
+      const decoder = new Decoder(model, model.newCache(), mode);
+      const held: number[] = [];
+      for (const token of [1, 5, 6, 7]) {
+        rerun.length = 0;
+        await decoder.step(token);
+        held.push(backend.wasm!.heap.held);
+      }
+      // the first replay prepares (keeping each kernel's scratch); later ones allocate nothing
+      assert.deepEqual(held.slice(2), [held[1], held[1]], `${mode}: heap bytes after each step ${held}`);
+      decoder.dispose();
+      assert.ok(backend.wasm!.heap.held < held[0], `${mode}: disposing frees the plan's buffers and scratch`);
+      const counts = Object.fromEntries([...new Set(rerun)].map((op) => [op, rerun.filter((o) => o === op).length]));
+      // the embedding lookup and RoPE's angles are computed in TypeScript from the token and position,
+      // and the float mode's softmax is the TypeScript kernel
+      const blocks = model.hparams.blockCount;
+      assert.deepEqual(counts, { getRows: 1, rope: 2 * blocks, ...(mode === 'float' ? { softmax: blocks } : {}) }, mode);
+    }
+  });
 
   describe('llama.cpp mode, 300 positions of a 1024-position context (five plans, the cache growing at 256), against live llama.cpp decoding one token at a time', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llamascope-decoder-'));

@@ -39,6 +39,13 @@ export interface OpKernel {
 
 export type Kernel = ElementwiseKernel | OpKernel;
 
+/** A kernel made ready to run again into the same output (Backend.prepare). */
+export interface PreparedKernel {
+  run(): void;
+  /** Release what the preparation holds (not the kernel's buffers). */
+  dispose(): void;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'webgpu';
   /** e.g. "cpu (2 threads)" or "webgpu: llvmpipe (Mesa 25.0.7) via Vulkan". */
@@ -56,6 +63,12 @@ export interface Backend {
   run(kernel: Kernel): DeviceBuffer;
   /** Run one kernel again into `out`, the buffer an earlier `run` of it returned (a plan's replay). */
   runInto(kernel: Kernel, out: DeviceBuffer): void;
+  /**
+   * Run `kernel` into `out` as runInto does, and return it prepared for running so again, with
+   * whatever can be worked out once done now (where a backend has nothing to prepare, omit this:
+   * plans use runInto).
+   */
+  prepare?(kernel: Kernel, out: DeviceBuffer): PreparedKernel;
   /** Copy the elements of `view` over `source` (row-major) into `target` from element `offset` on. */
   writeInto(target: DeviceBuffer, offset: number, source: DeviceBuffer, view: View): void;
   /**

@@ -4,12 +4,15 @@
 // steps the same way, and tinygrad's TinyJit replays captured kernels. Nothing of the graph may
 // depend on the sources' contents except the values computed (shapes, views, write offsets are
 // fixed when recorded): model/decoder.ts pads attention to a fixed length to keep it so.
-import type { Backend, DeviceBuffer } from './backend';
+import type { Backend, DeviceBuffer, PreparedKernel } from './backend';
 import { realizeRecording, type PlanStep } from './schedule';
 import { TensorError } from './errors';
 import type { Tensor } from './tensor';
 
 export class Plan {
+  /** Kernels as the backend prepared them at the first replay (Backend.prepare), by step. */
+  private readonly prepared: (PreparedKernel | undefined)[] = [];
+
   private constructor(
     private readonly backend: Backend,
     private readonly steps: readonly PlanStep[],
@@ -42,15 +45,21 @@ export class Plan {
   replay(): void {
     if (!this.intermediates) throw new TensorError('this plan was disposed; record a new one');
     const b = this.backend;
-    for (const s of this.steps) {
-      if (s.kind === 'run') b.runInto(s.kernel, s.out);
-      else if (s.kind === 'write') b.writeInto(s.into, s.offset, s.from, s.view);
+    this.steps.forEach((s, i) => {
+      if (s.kind === 'run') {
+        const prepared = this.prepared[i];
+        if (prepared) prepared.run();
+        else if (b.prepare) this.prepared[i] = b.prepare(s.kernel, s.out);
+        else b.runInto(s.kernel, s.out);
+      } else if (s.kind === 'write') b.writeInto(s.into, s.offset, s.from, s.view);
       else b.writeRowsInto(s.into, s.from, s.view, s.indices, s.indicesView);
-    }
+    });
   }
 
   /** Free the plan's intermediate buffers (the targets keep theirs); it cannot replay afterwards. */
   dispose(): void {
+    for (const p of this.prepared) p?.dispose();
+    this.prepared.length = 0;
     for (const buffer of this.intermediates ?? []) this.backend.free(buffer);
     this.intermediates = null;
   }

@@ -2,7 +2,7 @@
 // tested against — and, where built (scripts/build-wasm.mjs), a WASM SIMD fast path on worker
 // threads for the ops that dominate inference. With the fast path every buffer lives in the WASM
 // heap, so both kinds of kernel read and write the same memory without copies.
-import type { Backend, DeviceBuffer, Kernel, OpKernel } from '../../tensor/backend';
+import type { Backend, DeviceBuffer, Kernel, OpKernel, PreparedKernel } from '../../tensor/backend';
 import { outOfMemoryError, type AllocationFailure } from '../../tensor/errors';
 import { blockType, isComputeDType, type DType } from '../../tensor/dtype';
 import { View, numel } from '../../tensor/view';
@@ -26,6 +26,7 @@ import { withScratch } from './wasm/operands';
 import { binaryIntoWasm } from './wasm/binary';
 import { rmsNormWasm } from './wasm/rms-norm';
 import { ropeWasm } from './wasm/rope';
+import { computedInJavaScript } from './wasm/capture';
 
 export interface CpuOptions {
   /** 'wasm': the WASM SIMD fast path (the default where built); 'reference': TypeScript kernels only. */
@@ -101,15 +102,31 @@ export class CpuBackend implements Backend {
         if (!unaryIntoWasm(wasm, kernel, out.heapOffset)) {
           withScratch(wasm.heap, (take) => {
             const rest = unaryOnWasm(wasm, kernel, inputs, take);
-            if (!binaryIntoWasm(wasm, rest, inputs, out.heapOffset)) runElementwise(rest, out.data as Float32Array | Int32Array, inputs);
+            if (binaryIntoWasm(wasm, rest, inputs, out.heapOffset)) return;
+            computedInJavaScript(wasm.heap, 'a TypeScript elementwise kernel');
+            runElementwise(rest, out.data as Float32Array | Int32Array, inputs);
           });
         }
       } else {
         runElementwise(kernel, out.data as Float32Array | Int32Array, inputs);
       }
-    } else {
+    } else if (!this.runOpWasm(kernel, out)) {
+      if (this.wasm) computedInJavaScript(this.wasm.heap, `the TypeScript ${kernel.args.op} kernel`);
       this.runOp(kernel, out);
     }
+  }
+
+  /**
+   * `kernel` ready to run again into `out` (a Plan's replays): where it ran as WASM calls alone,
+   * just those calls with the arguments worked out now (wasm/capture.ts); else runInto each time.
+   * Runs the kernel once.
+   */
+  prepare(kernel: Kernel, out: DeviceBuffer): PreparedKernel {
+    const again = () => this.runInto(kernel, out);
+    const calls = this.wasm?.capture(again) ?? null;
+    if (calls) return calls;
+    if (!this.wasm) again();
+    return { run: again, dispose: () => {} };
   }
 
   writeRowsInto(target: DeviceBuffer, source: DeviceBuffer, view: View, indices: DeviceBuffer, indicesView: View): void {
@@ -199,6 +216,31 @@ export class CpuBackend implements Backend {
     return outOfMemoryError({ device: this.description, what: `${length} ${dtype} values`, requestedBytes: bytes, heldBytes: this.bytesInUse, ...details });
   }
 
+  /** Whether a WASM kernel applies to `k` and ran. */
+  private runOpWasm(k: OpKernel, out: CpuBuffer): boolean {
+    const rt = this.wasm;
+    if (!rt) return false;
+    const a = k.args;
+    const input = (i: number) => k.inputs[i] as { buffer: CpuBuffer; view: View };
+    switch (a.op) {
+      case 'matmul':
+        return a.ggml ? matmulGgmlWasm(rt, input(0), input(1), k.shape, a.ggml.innerPad, out) : matmulWasm(rt, input(0), input(1), k.shape, out);
+      case 'linear':
+        return linearWasm(rt, input(0), input(1), a.activationType, out);
+      case 'rmsNorm':
+        return rmsNormWasm(rt, input(0), k.shape[k.shape.length - 1], a.eps, out);
+      case 'rope': {
+        const { buffer, view } = input(1);
+        return ropeWasm(rt, input(0), materialize(buffer.data as Int32Array, view) as Int32Array, k.shape, a, out);
+      }
+      case 'softmax':
+        return a.ggml === true && softmaxGgmlWasm(rt, input(0), k.shape, a, out);
+      default:
+        return false;
+    }
+  }
+
+  /** The TypeScript kernels: the definition of every op. */
   private runOp(k: OpKernel, outBuffer: CpuBuffer): void {
     const out = outBuffer.data as Float32Array | Int32Array;
     const values = (i: number) => {
@@ -213,8 +255,6 @@ export class CpuBackend implements Backend {
       case 'argmax':
         return reduce(a.op, values(0), k.inputs[0].view.shape, a.axis, out);
       case 'matmul': {
-        const [xIn, yIn] = k.inputs as { buffer: CpuBuffer; view: View }[];
-        if (this.wasm && (a.ggml ? matmulGgmlWasm(this.wasm, xIn, yIn, k.shape, a.ggml.innerPad, outBuffer) : matmulWasm(this.wasm, xIn, yIn, k.shape, outBuffer))) return;
         const [x, y] = [k.inputs[0].view, k.inputs[1].view];
         const batchShape = k.shape.slice(0, -2);
         const m = x.shape[x.rank - 2], inner = x.shape[x.rank - 1], n = y.shape[y.rank - 1];
@@ -224,8 +264,7 @@ export class CpuBackend implements Backend {
         return matmul(A, B, numel(batchShape), m, inner, n, out as Float32Array, a.ggml);
       }
       case 'linear': {
-        const [xIn, w] = k.inputs as { buffer: CpuBuffer; view: View }[];
-        if (this.wasm && linearWasm(this.wasm, xIn, w, a.activationType, outBuffer)) return;
+        const w = k.inputs[1] as { buffer: CpuBuffer; view: View };
         const x = values(0) as Float32Array;
         const width = w.view.shape[1];
         const type = isComputeDType(w.buffer.dtype) ? null : blockType(w.buffer.dtype);
@@ -233,13 +272,10 @@ export class CpuBackend implements Backend {
         return linear(x, x.length / width, width, wData, type, w.view.shape[0], a.activationType, out as Float32Array);
       }
       case 'rmsNorm':
-        if (this.wasm && rmsNormWasm(this.wasm, k.inputs[0] as { buffer: CpuBuffer; view: View }, k.shape[k.shape.length - 1], a.eps, outBuffer)) return;
         return rmsNorm(values(0) as Float32Array, k.shape[k.shape.length - 1], a.eps, out as Float32Array);
       case 'rope':
-        if (this.wasm && ropeWasm(this.wasm, k.inputs[0] as { buffer: CpuBuffer; view: View }, values(1) as Int32Array, k.shape, a, outBuffer)) return;
         return rope(values(0) as Float32Array, k.shape, values(1) as Int32Array, a, out as Float32Array);
       case 'softmax':
-        if (this.wasm && a.ggml && softmaxGgmlWasm(this.wasm, k.inputs[0] as { buffer: CpuBuffer; view: View }, k.shape, a, outBuffer)) return;
         return softmax(values(0) as Float32Array, k.shape, a, out as Float32Array);
       case 'getRows': {
         const table = k.inputs[0];

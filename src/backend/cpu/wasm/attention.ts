@@ -12,6 +12,7 @@ import { f32Bits } from '../../../quant/half';
 import type { CpuBuffer } from '../buffer';
 import type { WasmRuntime } from './runtime';
 import { f32Address, withScratch, type Operand } from './operands';
+import { captureOf } from './capture';
 
 /**
  * Heap room for a product's batch offsets (A's, then B's), per runtime, kept from call to call:
@@ -76,7 +77,8 @@ function matmulArgs(rt: WasmRuntime, x: Operand, y: Operand, shape: readonly num
     bBase = f32Address(rt.heap, { buffer: y.buffer, view: b }, take);
     b = View.contiguous(b.shape);
   }
-  const offsets = offsetRoom(rt, 2 * batch);
+  // (a captured kernel's offsets must outlive the next product's: in its own scratch)
+  const offsets = captureOf(rt.heap) ? rt.heap.i32(take(8 * batch), 2 * batch) : offsetRoom(rt, 2 * batch);
   batchOffsets(a, shape, rank, batch, offsets, 0);
   batchOffsets(b, shape, rank, batch, offsets, batch);
   return [aBase, offsets.byteOffset, a.strides[a.rank - 2], bBase, offsets.byteOffset + 4 * batch, b.strides[b.rank - 2], b.strides[b.rank - 1], batch, m, k, n];

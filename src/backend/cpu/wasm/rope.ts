@@ -5,6 +5,7 @@ import { ropeAngles } from '../ops/rope';
 import type { CpuBuffer } from '../buffer';
 import type { WasmRuntime } from './runtime';
 import { f32Address, withScratch, type Operand } from './operands';
+import { computedInJavaScript } from './capture';
 
 /** x: [..., tokens, heads, headDim]; positions: one per token. */
 export function ropeWasm(rt: WasmRuntime, x: Operand, positions: Int32Array, shape: readonly number[], args: RopeArgs, out: CpuBuffer): boolean {
@@ -13,6 +14,7 @@ export function ropeWasm(rt: WasmRuntime, x: Operand, positions: Int32Array, sha
   const size = x.view.size;
   return withScratch(rt.heap, (take) => {
     const angles = take(4 * tokens * args.dims);
+    computedInJavaScript(rt.heap, "RoPE's angles from the positions");
     const table = rt.heap.f32(angles, tokens * args.dims);
     for (let t = 0; t < tokens; t++) table.set(ropeAngles(positions[t], args), t * args.dims);
     const rows = size / (heads * headDim);

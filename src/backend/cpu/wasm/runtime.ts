@@ -10,6 +10,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { WasmHeap } from './heap';
 import { ThreadPool } from './threads';
+import { captureOf, capturing } from './capture';
 
 export const WASM_PATH = path.join(__dirname, 'kernels.wasm');
 export const RELAXED_WASM_PATH = path.join(__dirname, 'kernels-relaxed.wasm');
@@ -55,9 +56,33 @@ export class WasmRuntime {
    * touched) is too small to pay for waking the others (tens of microseconds, more on a busy machine).
    */
   run(name: KernelName, args: readonly number[], work: number): void {
+    captureOf(this.heap)?.calls.push({ name, args: [...args], work });
     const f = this.exports[name];
     if (work < SHARED_WORK_MIN) f(...args, 0, 1);
     else this.pool.run(name, args, ONE_PART_PER_THREAD.has(name) ? this.threads : PARTS_PER_THREAD * this.threads, (part, parts) => f(...args, part, parts));
+  }
+
+  /**
+   * Run `fn` (one kernel) while recording its WASM calls; returns a replay of just those calls,
+   * or null when the kernel computed something in JavaScript (capture.ts).
+   */
+  capture(fn: () => void): { run(): void; dispose(): void } | null {
+    const capture = capturing(this.heap, fn);
+    const release = () => {
+      for (const [offset, bytes] of capture.kept) this.heap.release(offset, bytes);
+      capture.kept.length = 0;
+    };
+    if (capture.disqualified !== null || capture.calls.length === 0) {
+      release();
+      return null;
+    }
+    const calls = capture.calls as { name: KernelName; args: readonly number[]; work: number }[];
+    return {
+      run: () => {
+        for (const c of calls) this.run(c.name, c.args, c.work);
+      },
+      dispose: release,
+    };
   }
 
   close(): void {
