@@ -16,11 +16,12 @@ export { LlamaModel, type Hooks, type HookEvent, type NumericMode, type ForwardO
 export { Stepper } from './model/stepper';
 export { LLAMA_CPP_BUILDS, hookOfLlamaCppNode, hookPoints, matchHooks, type HookPoint, type LlamaCppNode } from './model/hooks';
 export { generate, type GenerateOptions, type Generation } from './model/generate';
+export { Decoder } from './model/decoder';
 export { Sampler, type SamplerOptions } from './model/sampler';
 export { KVCache } from './model/kv-cache';
 export { perplexity, type PerplexityOptions, type PerplexityResult } from './model/perplexity';
 export { readHParams, type LlamaHParams } from './model/hparams';
-export { Tensor, realize, scope, useBackend, TensorError, type TensorData, type BackendName } from './tensor';
+export { Tensor, Plan, realize, scope, useBackend, TensorError, type TensorData, type BackendName } from './tensor';
 export { DeviceMemoryError } from './tensor/errors';
 export type { CpuOptions } from './backend/cpu';
 // Which x86 build of llama.cpp the llama.cpp numeric mode reproduces (AVX-512 or AVX2 lane widths).
