@@ -142,6 +142,11 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
     ['Q4_K', 6, 512, 40], // gemm for rows 0..3, gemv for rows 4..5
     ['Q4_K', 70, 256, 16], // Q8_K activations quantized on every thread
     ['Q4_K', 2, 256, 36], // out % 8 != 0: no WASM kernel, the reference's float64 dot
+    // the relaxed build's gemv: weight rows eight a pass, `stride` apart (40 on two threads: 3 and 2 a stream)
+    ['Q4_K', 2, 256, 24],
+    ['Q4_K', 3, 2304, 40],
+    ['Q4_K', 5, 1024, 8], // gemm for rows 0..3, gemv for row 4
+    ['Q4_K', 7, 256, 48], // gemm for rows 0..3, gemv for rows 4..6
     ['Q6_K', 1, 2048, 264],
     ['Q6_K', 5, 512, 38],
     ['Q5_K', 1, 1024, 96],

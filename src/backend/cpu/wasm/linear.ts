@@ -5,7 +5,7 @@
 import type { CpuBuffer } from '../buffer';
 import { f32Address, withScratch, type Operand } from './operands';
 import { GGML_SIMD } from '../ops/ggml-float';
-import type { KernelName, WasmRuntime } from './runtime';
+import type { KernelName, WasmRuntime, WasmSimd } from './runtime';
 import { linearFloatWasm } from './linear-float';
 
 /** How one weight type runs in one numeric mode. */
@@ -16,7 +16,7 @@ interface LinearKernel {
   blockSize: number;
   blockBytes: number;
   /** Quantizes the activation rows: (x, rows, width, codes, scales) and the bytes it needs per row. */
-  quantize: { name: KernelName; codeBytes: (width: number) => number; scaleBytes: (width: number) => number };
+  quantize: { name: KernelName; codeBytes: (width: number, simd: WasmSimd) => number; scaleBytes: (width: number) => number };
   /** The dot-product kernel's name and leading arguments for `outFeatures` rows; null: none here. */
   kernel(outFeatures: number): { name: KernelName; leading: number[] } | null;
   /**
@@ -39,8 +39,11 @@ const Q8_0_BATCHED_ROWS = 16;
 const Q8_0X4_BYTES = 160;
 
 const Q8_0_ACTIVATIONS = { name: 'quantize_q8_0', codeBytes: (w: number) => w, scaleBytes: (w: number) => (w / 32) * 4 } as const;
-/** Q8_K: int16 codes, and per 256 values f32 d and int16 bsums[16] (c/kquants.h q8k_scales). */
-const Q8_K_ACTIVATIONS = { name: 'quantize_q8_k', codeBytes: (w: number) => 2 * w, scaleBytes: (w: number) => (w / 256) * 36 } as const;
+/**
+ * Q8_K: int16 codes (the relaxed build: and again as int8, c/kquants.h q8k_codes8), and per 256
+ * values f32 d and int16 bsums[16] (q8k_scales).
+ */
+const Q8_K_ACTIVATIONS = { name: 'quantize_q8_k', codeBytes: (w: number, simd: WasmSimd) => (simd === 'relaxed' ? 3 : 2) * w, scaleBytes: (w: number) => (w / 256) * 36 } as const;
 /** Q8_1: int16 codes, and per 32 values f32 d and s (c/quantize-q8_0.c). */
 const Q8_1_ACTIVATIONS = { name: 'quantize_q8_1', codeBytes: (w: number) => 2 * w, scaleBytes: (w: number) => (w / 32) * 8 } as const;
 
@@ -105,7 +108,7 @@ export function linearWasm(
       rt.run(batched.name, [...batched.leading, groups, rows, width, weight, outFeatures, out.heapOffset!], rows * width * outFeatures);
       return true;
     }
-    const codes = take(rows * k.quantize.codeBytes(width));
+    const codes = take(rows * k.quantize.codeBytes(width, rt.simd));
     const scales = take(rows * k.quantize.scaleBytes(width));
     rt.run(k.quantize.name, [xOffset, rows, width, codes, scales], 4 * rows * width);
     rt.run(kernel.name, [...kernel.leading, codes, scales, rows, width, weight, outFeatures, out.heapOffset!], rows * width * outFeatures);

@@ -15,6 +15,12 @@ typedef struct {
 } q8k_scales;
 
 /**
+ * The relaxed build's quantize_q8_k writes the codes a second time as int8, after the int16 ones:
+ * the operand of relaxed SIMD's int8 dot product (the codes lie in -127..127).
+ */
+static inline const int8_t* q8k_codes8(const int16_t* codes, int rows, int width) { return (const int8_t*)(codes + (size_t)rows * width); }
+
+/**
  * The eight 6-bit scales and eight 6-bit mins of a Q4_K / Q5_K super-block, packed in 12 bytes
  * as get_scale_min_k4 (ggml-quants.c) reads them:
  *   j < 4:  scale_j = s[j] & 63,                         min_j = s[j + 4] & 63
