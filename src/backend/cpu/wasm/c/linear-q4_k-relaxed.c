@@ -1,13 +1,13 @@
 // linear-q4_k.c with relaxed SIMD (relaxed.h) for the gemv rows (q4_k.h): the same results, bit for
 // bit. The 4-bit codes are the unsigned operand of the int8 dot product against the int8 activation
-// codes (q8k_codes8); GROUP weight rows a pass keep their acc and acc_min as lanes of float32
-// vectors, fused-added with relaxed madd. The gemm rows (activation rows in groups of four) keep
-// q4_k_row.
+// codes (q8k_codes8); the four weight rows of a pass keep their acc and acc_min as the lanes of
+// two float32 vectors, fused-added with relaxed madd. The gemm rows (activation rows in groups of
+// four) keep q4_k_row.
 #include "q4_k.h"
 #include "relaxed.h"
 
-/** Weight rows per pass: they share the float work of each super-block, four to a vector. */
-#define GROUP 8
+/** Weight rows per pass, one float32 lane each (eight, in two vectors, measured no faster). */
+#define GROUP 4
 
 /**
  * One weight row's super-block against the int8 activation codes a: four int32 lanes summing to
@@ -52,14 +52,11 @@ static inline void q4_k_gemv4(const uint8_t* const* w, size_t at, const int8_t* 
   *acc_min = fma_f32x4(wasm_f32x4_convert_i32x4(hsum4_i32(imin[0], imin[1], imin[2], imin[3])), dmin, *acc_min);
 }
 
-/** GROUP weight rows w (nb super-blocks) against one activation row (int8 codes a, scales s): the GROUP outputs, into y. */
+/** Four weight rows w (nb super-blocks) against one activation row (int8 codes a, scales s): the four outputs, into y. */
 static void q4_k_gemv(const uint8_t* const* w, int nb, const int8_t* a, const q8k_scales* s, float* y) {
-  v128_t acc[GROUP / 4], acc_min[GROUP / 4];
-  for (int g = 0; g < GROUP / 4; g++) acc[g] = acc_min[g] = wasm_f32x4_splat(0);
-  for (int b = 0; b < nb; b++) {
-    UNROLL for (int g = 0; g < GROUP / 4; g++) q4_k_gemv4(w + 4 * g, (size_t)b * Q4_K_BYTES, a + QK_K * b, s + b, &acc[g], &acc_min[g]);
-  }
-  for (int g = 0; g < GROUP / 4; g++) wasm_v128_store(y + 4 * g, wasm_f32x4_sub(acc[g], acc_min[g]));
+  v128_t acc = wasm_f32x4_splat(0), acc_min = wasm_f32x4_splat(0);
+  for (int b = 0; b < nb; b++) q4_k_gemv4(w, (size_t)b * Q4_K_BYTES, a + QK_K * b, s + b, &acc, &acc_min);
+  wasm_v128_store(y, wasm_f32x4_sub(acc, acc_min));
 }
 
 EXPORT void linear_q4_k_q8_k(const int16_t* aq, const q8k_scales* as, int rows, int width, const uint8_t* weight, int out_features,
