@@ -2,6 +2,9 @@
 // TypeScript reference kernels (ops/ggml-dot.ts), which reproduce llama.cpp's rounding — the fast
 // path must give the same float32 bits, on any number of threads.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CpuBackend } from '../src/backend/cpu';
 import { WasmHeap, HeapExhausted } from '../src/backend/cpu/wasm/heap';
 import { Tensor, type Backend } from '../src/tensor';
@@ -104,6 +107,38 @@ describe('CPU fast path: worker threads', () => {
       }
     } finally {
       for (const offset of [...inputs, ...outputs]) rt.heap.release(offset, 4 * n);
+    }
+  });
+
+  it('reads a file range into the heap on every thread: the same bytes as one read; a short file is an error naming where it ended', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llamascope-read-'));
+    const file = path.join(dir, 'bytes.bin');
+    const next = random(11);
+    const contents = Uint8Array.from({ length: 7 * (1 << 20) + 12345 }, () => Math.floor(next() * 256));
+    fs.writeFileSync(file, contents);
+    const fd = fs.openSync(file, 'r');
+    try {
+      for (const threads of [1, 2, 3]) {
+        const backend = new CpuBackend({ kernels: 'wasm', threads });
+        const position = 4321;
+        const blocks = 216_000; // 7.3 MB of Q8_0 blocks, ending 4 KB before the file does
+        const bytes = 34 * blocks;
+        const buffer = backend.uploadWith(
+          'Q8_0',
+          32 * blocks,
+          bytes,
+          () => assert.fail('the file range is read by the threads, not by fill'),
+          { fd, position },
+        ) as unknown as { data: Uint8Array };
+        assert.equal(Buffer.compare(buffer.data, contents.subarray(position, position + bytes)), 0, `${threads} threads`);
+        assert.throws(
+          () => backend.uploadWith('Q8_0', 32 * (1 << 16), 34 * (1 << 16), () => undefined, { fd, position: contents.length - 1000 }),
+          new RegExp(`the file ended \\d+ bytes in, before the ${34 * (1 << 16)} bytes from ${contents.length - 1000} were read`),
+        );
+      }
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -98,6 +98,13 @@ export class GGUFFile {
     this.source.readInto(t.offset, target);
   }
 
+  /** Where a tensor's bytes are in the open file (null for a file in memory), for readers of their own (Backend.uploadWith). */
+  tensorFileRange(tensor: string | GGUFTensorInfo): { fd: number; position: number } | null {
+    const t = typeof tensor === 'string' ? this.tensor(tensor) : tensor;
+    this.assertReadable(t);
+    return this.source.fileRange(t.offset);
+  }
+
   /** In a file opened with strict: false, a tensor whose bytes are not all in the file cannot be read. */
   private assertReadable(t: GGUFTensorInfo): void {
     const problem = this.problems.find((p) => p.details.tensor === t.name);

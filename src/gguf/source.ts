@@ -8,6 +8,8 @@ export interface ByteSource {
   read(offset: number, length: number): Uint8Array;
   /** Bytes [offset, offset + target.length) written into `target` (no copy of its own). */
   readInto(offset: number, target: Uint8Array): void;
+  /** The open file and position byte `offset` is read from, for readers of their own (null: not a file). */
+  fileRange(offset: number): { fd: number; position: number } | null;
   close(): void;
 }
 
@@ -45,6 +47,10 @@ export class FileSource implements ByteSource {
     }
   }
 
+  fileRange(offset: number): { fd: number; position: number } | null {
+    return this.fd === null ? null : { fd: this.fd, position: offset };
+  }
+
   close(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
@@ -61,6 +67,9 @@ export class MemorySource implements ByteSource {
   }
   readInto(offset: number, target: Uint8Array): void {
     target.set(this.bytes.subarray(offset, offset + target.length));
+  }
+  fileRange(): null {
+    return null;
   }
   close(): void {}
 }

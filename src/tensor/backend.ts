@@ -6,6 +6,12 @@ import type { ComputeDType, DType } from './dtype';
 import type { ElementwiseOp, OpArgs } from './ops';
 import type { Shape, View } from './view';
 
+/** Where in an open file the bytes an upload's `fill` writes come from (a backend may read them itself, e.g. on several threads). */
+export interface FileRange {
+  fd: number;
+  position: number;
+}
+
 export interface DeviceBuffer {
   readonly backend: Backend;
   readonly dtype: DType;
@@ -58,7 +64,7 @@ export interface Backend {
    * A new buffer of `bytes` bytes that `fill` writes straight into (a file read into the device's
    * memory without a staging copy), where the backend can; otherwise callers use `upload`.
    */
-  uploadWith?(dtype: DType, length: number, bytes: number, fill: (target: Uint8Array) => void): DeviceBuffer;
+  uploadWith?(dtype: DType, length: number, bytes: number, fill: (target: Uint8Array) => void, from?: FileRange): DeviceBuffer;
   /** Run one kernel into a new buffer. */
   run(kernel: Kernel): DeviceBuffer;
   /** Run one kernel again into `out`, the buffer an earlier `run` of it returned (a plan's replay). */

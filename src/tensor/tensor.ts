@@ -182,7 +182,7 @@ export class Tensor {
       const dtype = info.type.name === 'F32' ? 'f32' : blockType(info.type.name).name;
       if (dtype !== 'f32') Tensor.checkBlocks(info.nBytes, dtype, shape);
       const node = new Node({ op: 'source' }, [], shape, dtype, backend);
-      node.buffer = backend.uploadWith(dtype, info.nElements, info.nBytes, (target) => file.readTensorInto(info, target));
+      node.buffer = backend.uploadWith(dtype, info.nElements, info.nBytes, (target) => file.readTensorInto(info, target), file.tensorFileRange(info) ?? undefined);
       return Tensor.fromNode(node);
     }
     if (info.type.name === 'F32') {

@@ -2,7 +2,7 @@
 // tested against — and, where built (scripts/build-wasm.mjs), a WASM SIMD fast path on worker
 // threads for the ops that dominate inference. With the fast path every buffer lives in the WASM
 // heap, so both kinds of kernel read and write the same memory without copies.
-import type { Backend, DeviceBuffer, Kernel, OpKernel, PreparedKernel } from '../../tensor/backend';
+import type { Backend, DeviceBuffer, FileRange, Kernel, OpKernel, PreparedKernel } from '../../tensor/backend';
 import { outOfMemoryError, type AllocationFailure } from '../../tensor/errors';
 import { blockType, isComputeDType, type DType } from '../../tensor/dtype';
 import { View, numel } from '../../tensor/view';
@@ -69,10 +69,12 @@ export class CpuBackend implements Backend {
     return buffer;
   }
 
-  uploadWith(dtype: DType, length: number, bytes: number, fill: (target: Uint8Array) => void): DeviceBuffer {
+  uploadWith(dtype: DType, length: number, bytes: number, fill: (target: Uint8Array) => void, from?: FileRange): DeviceBuffer {
     const buffer = this.allocateBytes(dtype, length, bytes, dtype === 'i32' ? 'i32' : isComputeDType(dtype) ? 'f32' : 'u8');
     try {
-      fill(new Uint8Array(buffer.data.buffer, buffer.data.byteOffset, bytes));
+      // A file straight into the heap on every thread (the page faults of new memory dominate).
+      if (from && this.wasm && buffer.heapOffset !== null) this.wasm.readFile(from.fd, from.position, buffer.heapOffset, bytes);
+      else fill(new Uint8Array(buffer.data.buffer, buffer.data.byteOffset, bytes));
     } catch (e) {
       this.free(buffer);
       throw e;

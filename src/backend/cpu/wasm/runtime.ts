@@ -11,6 +11,7 @@ import v8 from 'node:v8';
 import { WasmHeap } from './heap';
 import { ThreadPool } from './threads';
 import { captureOf, capturing } from './capture';
+import { readFilePart } from './read-file.cjs';
 
 export const WASM_PATH = path.join(__dirname, 'kernels.wasm');
 export const RELAXED_WASM_PATH = path.join(__dirname, 'kernels-relaxed.wasm');
@@ -29,6 +30,8 @@ type Exports = Record<KernelName, (...args: number[]) => void> & {
 
 /** Below this much work a kernel runs on the calling thread only. */
 const SHARED_WORK_MIN = 1 << 19;
+/** A file is read into the heap in parts of at least this many bytes (readFile). */
+const READ_PART_MIN_BYTES = 1 << 20;
 /** Parts per thread of a shared job (threads.ts): small enough that the threads finish together. */
 const PARTS_PER_THREAD = 8;
 /**
@@ -48,7 +51,7 @@ export class WasmRuntime {
     this.heap = new WasmHeap(heapBase, Math.ceil(heapBase / 65536) + 16);
     this.exports = new WebAssembly.Instance(module, { env: { memory: this.heap.memory } }).exports as unknown as Exports;
     this.exports.init_tables();
-    this.pool = new ThreadPool(this.heap, module, threads, FUNCTIONS);
+    this.pool = new ThreadPool(this.heap, module, threads, [...FUNCTIONS, 'read_file']);
   }
 
   /**
@@ -83,6 +86,15 @@ export class WasmRuntime {
       },
       dispose: release,
     };
+  }
+
+  /** Bytes [position, position + bytes) of the open file `fd` read into the heap at `dest`, on every thread at once (read-file.cjs). */
+  readFile(fd: number, position: number, dest: number, bytes: number): void {
+    const args = [fd, position % 2 ** 32 | 0, Math.floor(position / 2 ** 32), dest | 0, bytes | 0];
+    const here = (part: number, parts: number) => readFilePart(this.heap.memory, args[0], args[1], args[2], args[3], args[4], part, parts);
+    const parts = Math.min(PARTS_PER_THREAD * this.threads, Math.ceil(bytes / READ_PART_MIN_BYTES));
+    if (parts <= 1) here(0, 1);
+    else this.pool.run('read_file', args, parts, here);
   }
 
   close(): void {

@@ -5,13 +5,15 @@
 const { workerData } = require('node:worker_threads');
 
 const { claimPart } = require('./claim-part.cjs');
+const { readFilePart } = require('./read-file.cjs');
 
 const { wasmModule, memory, control, controlInts, errorFlag, partCount, nextPart, errorBytes, stackTop, ith, functions } = workerData;
 const instance = new WebAssembly.Instance(wasmModule, { env: { memory } });
 instance.exports.__stack_pointer.value = stackTop;
 const ctl = new Int32Array(memory.buffer, control, controlInts);
 const errorText = new Uint8Array(memory.buffer, control + 4 * controlInts, errorBytes);
-const table = functions.map((name) => instance.exports[name]);
+// every exported kernel, and reading a file into the heap (read-file.cjs)
+const table = functions.map((name) => (name === 'read_file' ? (...args) => readFilePart(memory, ...args) : instance.exports[name]));
 // Spin this long for the next job before sleeping: a decode step posts a job every few hundred
 // microseconds and builds the next step's graph in a few milliseconds, while waking from
 // Atomics.wait took up to 1.5 ms on the virtual machines we measured (the core is ours meanwhile).
