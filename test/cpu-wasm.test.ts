@@ -110,6 +110,33 @@ describe('CPU fast path: worker threads', () => {
     }
   });
 
+  it("a job where this thread and a worker both fail throws this thread's error, and the worker's does not fail the next job", () => {
+    const rt = new CpuBackend({ kernels: 'wasm', threads: 2 }).wasm!;
+    const { pool } = rt as unknown as { pool: ThreadPool };
+    const bytes = 8 << 16; // eight parts of 64 KiB (read-file.cjs's smallest)
+    const dest = rt.heap.allocate(bytes);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      // read_file of a closed descriptor fails on the worker's parts while this thread's first part
+      // waits, then fails too
+      assert.throws(
+        () =>
+          pool.run('read_file', [1 << 20, 0, 0, dest, bytes], 8, () => {
+            Atomics.wait(pause, 0, 0, 100);
+            throw new Error('this thread failed');
+          }),
+        /this thread failed/,
+      );
+      const x = rt.heap.allocate(4 * 4096);
+      rt.heap.f32(x, 4096).fill(1.5);
+      pool.run('round_to_f16', [x, 4096, x], 8, (part, parts) => (rt as unknown as { exports: Record<string, (...a: number[]) => void> }).exports.round_to_f16(x, 4096, x, part, parts));
+      assert.equal(rt.heap.f32(x, 4096)[4095], 1.5);
+      rt.heap.release(x, 4 * 4096);
+    } finally {
+      rt.heap.release(dest, bytes);
+    }
+  });
+
   it('reads a file range into the heap on every thread: the same bytes as one read; a short file is an error naming where it ended', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llamascope-read-'));
     const file = path.join(dir, 'bytes.bin');
@@ -135,6 +162,7 @@ describe('CPU fast path: worker threads', () => {
           () => backend.uploadWith('Q8_0', 32 * (1 << 16), 34 * (1 << 16), () => undefined, { fd, position: contents.length - 1000 }),
           new RegExp(`the file ended \\d+ bytes in, before the ${34 * (1 << 16)} bytes from ${contents.length - 1000} were read`),
         );
+
       }
     } finally {
       fs.closeSync(fd);

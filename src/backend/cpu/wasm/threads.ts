@@ -98,12 +98,16 @@ export class ThreadPool {
         if (Date.now() - started > STALL_MS) throw new Error(`a WASM kernel thread stopped responding during ${name}; restart the process, or set LLAMASCOPE_CPU_KERNELS=reference to use the TypeScript kernels`);
       }
     }
-    if (failure) throw failure;
+    // A worker's error is taken (and its flag cleared) even when this thread's own is thrown:
+    // left set, it would fail the next job.
+    let workerFailure: Error | null = null;
     if (ctl[ERROR_FLAG]) {
       ctl[ERROR_FLAG] = 0;
       const text = new TextDecoder().decode(this.heap.u8(this.controlOffset + 4 * CONTROL_INTS, ERROR_BYTES).slice()).replace(/\0+$/, '');
-      throw new Error(`the WASM kernel ${name} failed on ${text}`);
+      workerFailure = new Error(`the WASM kernel ${name} failed on ${text}`);
     }
+    if (failure) throw failure;
+    if (workerFailure) throw workerFailure;
   }
 
   close(): void {
