@@ -62,9 +62,10 @@ export function uploadStepInputs(values: StepInputValues, backend: Backend): Ste
 
 /** `inputs` given `values` in place (the same shapes: a plan recorded with them reads them next). */
 export function overwriteStepInputs(inputs: StepInputs, values: StepInputValues): void {
-  const shapes = (i: { ids: ArrayLike<number>; mask: ArrayLike<number> | null }) => `${i.ids.length}/${i.mask?.length ?? 0}`;
-  const have = { ids: { length: inputs.ids.size }, mask: inputs.mask ? { length: inputs.mask.size } : null };
-  if (shapes(have) !== shapes(values)) throw new Error(`step inputs for ${shapes(have)} (tokens/mask values) cannot take ${shapes(values)}; make new ones`);
+  const masks = [inputs.mask?.size ?? 0, values.mask?.length ?? 0];
+  if (inputs.ids.size !== values.ids.length || masks[0] !== masks[1]) {
+    throw new Error(`these step inputs hold ${inputs.ids.size} tokens and ${masks[0]} mask values, not ${values.ids.length} and ${masks[1]}: upload new ones (uploadStepInputs)`);
+  }
   inputs.ids.overwrite(values.ids);
   inputs.positions.overwrite(values.positions);
   if (values.mask) inputs.mask!.overwrite(values.mask);
