@@ -212,6 +212,13 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
     ['Q4_K', 3, 2304, 40],
     ['Q4_K', 5, 1024, 8], // gemm for rows 0..3, gemv for row 4
     ['Q4_K', 7, 256, 48], // gemm for rows 0..3, gemv for rows 4..6
+    // the relaxed build's gemm rows: four weight rows' blocks interleaved, 8 super-blocks at a time, for 64 activation rows at a time
+    ['Q4_K', 4, 256, 8], // one group, one block
+    ['Q4_K', 8, 2304, 40], // nine blocks: interleaved 8, then 1
+    ['Q4_K', 9, 256, 24], // two groups and a gemv row
+    ['Q4_K', 12, 2304, 16],
+    ['Q4_K', 70, 2304, 16], // gemm rows 0..63, then 64..67; gemv rows 68, 69
+    ['Q4_K', 69, 4352, 8], // 17 blocks: 8, 8, 1
     ['Q6_K', 1, 2048, 264],
     ['Q6_K', 5, 512, 38],
     ['Q6_K', 2, 256, 7], // the relaxed build: int8 dot products

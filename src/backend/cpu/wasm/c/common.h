@@ -138,6 +138,16 @@ static inline v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
   return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
 }
 
+/** The 4 x 4 int32 lanes of v transposed: out[k] lane r = v[r] lane k. */
+static inline void transpose4(const v128_t v[4], v128_t out[4]) {
+  v128_t t0 = wasm_i32x4_shuffle(v[0], v[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(v[2], v[3], 0, 4, 1, 5);
+  v128_t t2 = wasm_i32x4_shuffle(v[0], v[1], 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(v[2], v[3], 2, 6, 3, 7);
+  out[0] = wasm_i64x2_shuffle(t0, t1, 0, 2);
+  out[1] = wasm_i64x2_shuffle(t0, t1, 1, 3);
+  out[2] = wasm_i64x2_shuffle(t2, t3, 0, 2);
+  out[3] = wasm_i64x2_shuffle(t2, t3, 1, 3);
+}
+
 /** Rows [first, end) of `n` for thread `ith` of `nth`, in multiples of `group`. */
 static inline void thread_rows(int n, int group, int ith, int nth, int* first, int* end) {
   int groups = (n + group - 1) / group;

@@ -1,8 +1,8 @@
-// linear-q4_k.c with relaxed SIMD (relaxed.h) for the gemv rows (q4_k.h): the same results, bit for
-// bit. The 4-bit codes are the unsigned operand of the int8 dot product against the int8 activation
-// codes (q8k_codes8); the four weight rows of a pass keep their acc and acc_min as the lanes of
-// two float32 vectors, fused-added with relaxed madd. The gemm rows (activation rows in groups of
-// four) keep q4_k_row.
+// linear-q4_k.c with relaxed SIMD (relaxed.h): the same results, bit for bit (q4_k.h). The 4-bit
+// codes are the unsigned operand of the int8 dot product against the int8 activation codes
+// (q8k_codes8); four weight rows a pass keep their acc and acc_min as the lanes of two float32
+// vectors, fused-added with relaxed madd. The gemv rows (decoding) read the blocks as stored; for
+// the gemm rows (prefill) each block of the four rows is interleaved once (q4_k_x4) for all of them.
 #include "q4_k.h"
 #include "relaxed.h"
 
@@ -59,6 +59,117 @@ static void q4_k_gemv(const uint8_t* const* w, int nb, const int8_t* a, const q8
   wasm_v128_store(y, wasm_f32x4_sub(acc, acc_min));
 }
 
+/**
+ * Four weight rows' super-block interleaved for the gemm rows: codes[k] holds chunk k (values
+ * 4k..4k+3, nibbles 0..15) of row i in 32-bit lane i, so one activation chunk loaded into all four
+ * lanes meets all four rows; scales[j] holds scale_j of row i in int16 lanes 2i and 2i + 1, mins[p]
+ * [min_2p, min_2p+1] of row i there; d and dmin the rows' f16 scales as float32 lanes. 1248 bytes.
+ */
+typedef struct {
+  v128_t codes[64];
+  v128_t scales[8];
+  v128_t mins[4];
+  v128_t d, dmin;
+} q4_k_x4;
+
+/** Super-blocks interleaved at a time: 10 KiB on the stack, kept in L1 while the activation rows pass. */
+#define GEMM_BLOCKS 8
+/** Activation rows whose acc and acc_min are carried from one interleaved chunk of blocks to the next. */
+#define GEMM_ROWS 64
+
+/** The super-block at byte `at` of the four weight rows w, interleaved. */
+static void q4_k_interleave4(const uint8_t* const* w, size_t at, q4_k_x4* out) {
+  v128_t nibble = wasm_i8x16_splat(0x0f);
+  UNROLL for (int c = 0; c < 4; c++) {
+    // per row, the 16-value vectors 4c .. 4c + 3 (chunks 16c .. 16c + 15), then transposed by chunk
+    v128_t v[4][4];
+    UNROLL for (int i = 0; i < 4; i++) {
+      v128_t q0 = wasm_v128_load(w[i] + at + 16 + 32 * c), q1 = wasm_v128_load(w[i] + at + 32 + 32 * c);
+      // (16-bit shifts: the bits crossing into the neighbouring byte are masked off)
+      v[0][i] = wasm_v128_and(q0, nibble);
+      v[1][i] = wasm_v128_and(q1, nibble);
+      v[2][i] = wasm_v128_and(wasm_u16x8_shr(q0, 4), nibble);
+      v[3][i] = wasm_v128_and(wasm_u16x8_shr(q1, 4), nibble);
+    }
+    UNROLL for (int m = 0; m < 4; m++) transpose4(v[m], out->codes + 16 * c + 4 * m);
+  }
+  uint8_t sm[4][16];
+  for (int i = 0; i < 4; i++) wasm_v128_store(sm[i], scales_mins_k4(w[i] + at + 4));
+  for (int j = 0; j < 8; j++) out->scales[j] = wasm_i16x8_make(sm[0][j], sm[0][j], sm[1][j], sm[1][j], sm[2][j], sm[2][j], sm[3][j], sm[3][j]);
+  for (int p = 0; p < 4; p++) {
+    int m0 = 8 + 2 * p, m1 = 9 + 2 * p;
+    out->mins[p] = wasm_i16x8_make(sm[0][m0], sm[0][m1], sm[1][m0], sm[1][m1], sm[2][m0], sm[2][m1], sm[3][m0], sm[3][m1]);
+  }
+  out->d = wasm_f32x4_make(f16_at(w[0] + at), f16_at(w[1] + at), f16_at(w[2] + at), f16_at(w[3] + at));
+  out->dmin = wasm_f32x4_make(f16_at(w[0] + at + 2), f16_at(w[1] + at + 2), f16_at(w[2] + at + 2), f16_at(w[3] + at + 2));
+}
+
+/** Sub-block j of one activation row's super-block (int8 codes a) against four interleaved weight rows: scale_j dot_j of row i in int32 lane i. */
+static inline v128_t q4_k_sub_block4(const q4_k_x4* w, const int8_t* a, int j) {
+  // int16 pair sums of the eight chunks: at most 16 products of 15 * 127, 30480
+  v128_t pairs = dot_u8_i8_pairs(w->codes[8 * j], wasm_v128_load32_splat(a + 32 * j));
+  UNROLL for (int k = 1; k < 8; k++) pairs = wasm_i16x8_add(pairs, dot_u8_i8_pairs(w->codes[8 * j + k], wasm_v128_load32_splat(a + 32 * j + 4 * k)));
+  return wasm_i32x4_dot_i16x8(pairs, w->scales[j]);
+}
+
+/**
+ * One activation row (int8 codes a, scales s) against four interleaved weight rows over n
+ * super-blocks: acc and acc_min (lane i: weight row i) fused-added once per pair of sub-blocks.
+ */
+static inline void q4_k_gemm_row(const q4_k_x4* w, int n, const int8_t* a, const q8k_scales* s, v128_t* acc_out, v128_t* acc_min_out) {
+  v128_t acc = *acc_out, acc_min = *acc_min_out;
+  for (int b = 0; b < n; b++) {
+    const q4_k_x4* wb = w + b;
+    const int8_t* ab = a + QK_K * b;
+    // opaque to LLVM's loop strength reduction, whose rewritten pointers lose the constant load offsets (an add per load)
+    __asm__("" : "+r"(wb), "+r"(ab));
+    v128_t sums32 = q8_k_sums32(s + b);
+    // [sum_2p, sum_2p+1] in every int32 lane, for pair p
+    v128_t pair_sums[4] = { wasm_i32x4_shuffle(sums32, sums32, 0, 0, 0, 0), wasm_i32x4_shuffle(sums32, sums32, 1, 1, 1, 1),
+                            wasm_i32x4_shuffle(sums32, sums32, 2, 2, 2, 2), wasm_i32x4_shuffle(sums32, sums32, 3, 3, 3, 3) };
+    v128_t dx = wasm_f32x4_splat(s[b].d);
+    v128_t d = wasm_f32x4_mul(wb->d, dx), dmin = wasm_f32x4_mul(wb->dmin, dx);
+    UNROLL for (int p = 0; p < 4; p++) {
+      v128_t isum = wasm_i32x4_add(q4_k_sub_block4(wb, ab, 2 * p), q4_k_sub_block4(wb, ab, 2 * p + 1));
+      acc = fma_f32x4(wasm_f32x4_convert_i32x4(isum), d, acc);
+      acc_min = fma_f32x4(wasm_f32x4_convert_i32x4(wasm_i32x4_dot_i16x8(wb->mins[p], pair_sums[p])), dmin, acc_min);
+      step_barrier(acc);
+    }
+  }
+  *acc_out = acc;
+  *acc_min_out = acc_min;
+}
+
+/**
+ * The gemm rows 0 .. rows - 1 (int8 codes a8, scales as) against weight rows [first, end), four
+ * adjacent ones a pass: GEMM_BLOCKS super-blocks interleaved at a time for GEMM_ROWS activation rows.
+ */
+static void q4_k_gemm(const uint8_t* weight, int nb, const int8_t* a8, const q8k_scales* as, int rows, int width, int out_features, float* out,
+                      int first, int end) {
+  size_t row_bytes = (size_t)nb * Q4_K_BYTES;
+  q4_k_x4 w[GEMM_BLOCKS];
+  v128_t acc[GEMM_ROWS], acc_min[GEMM_ROWS];
+  for (int o = first; o < end; o += 4) {
+    const uint8_t* rows4[4] = { weight + o * row_bytes, weight + (o + 1) * row_bytes, weight + (o + 2) * row_bytes, weight + (o + 3) * row_bytes };
+    for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
+      int rn = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
+      for (int b0 = 0; b0 < nb; b0 += GEMM_BLOCKS) {
+        int n = nb - b0 < GEMM_BLOCKS ? nb - b0 : GEMM_BLOCKS;
+        for (int b = 0; b < n; b++) q4_k_interleave4(rows4, (size_t)(b0 + b) * Q4_K_BYTES, w + b);
+        for (int r = 0; r < rn; r++) {
+          if (b0 == 0) acc[r] = acc_min[r] = wasm_f32x4_splat(0);
+          q4_k_gemm_row(w, n, a8 + (size_t)(r0 + r) * width + QK_K * b0, as + (size_t)(r0 + r) * nb + b0, &acc[r], &acc_min[r]);
+        }
+      }
+      for (int r = 0; r < rn; r++) {
+        float y[4];
+        wasm_v128_store(y, wasm_f32x4_sub(acc[r], acc_min[r]));
+        for (int i = 0; i < 4; i++) out[(size_t)(r0 + r) * out_features + o + i] = y[i];
+      }
+    }
+  }
+}
+
 EXPORT void linear_q4_k_q8_k(const int16_t* aq, const q8k_scales* as, int rows, int width, const uint8_t* weight, int out_features,
                              float* out, int ith, int nth) {
   int nb = width / QK_K, first, end;
@@ -66,15 +177,14 @@ EXPORT void linear_q4_k_q8_k(const int16_t* aq, const q8k_scales* as, int rows, 
   size_t row_bytes = (size_t)nb * Q4_K_BYTES;
   const int8_t* a8 = q8k_codes8(aq, rows, width);
   thread_rows(out_features, GROUP, ith, nth, &first, &end);
+  if (gemm_rows > 0) q4_k_gemm(weight, nb, a8, as, gemm_rows, width, out_features, out, first, end);
+  if (gemm_rows == rows) return;
   // out_features % 8 == 0 (linear.ts): every thread's rows are GROUP streams `stride` apart, as in
   // linear_q4_0_q8_0, which the hardware prefetchers follow
   int stride = (end - first) / GROUP;
   for (int o = first; o < first + stride; o++) {
     const uint8_t* w[GROUP];
     for (int i = 0; i < GROUP; i++) w[i] = weight + (size_t)(o + i * stride) * row_bytes;
-    for (int r = 0; r < gemm_rows; r++) {
-      for (int i = 0; i < GROUP; i++) out[(size_t)r * out_features + o + i * stride] = q4_k_row(w[i], nb, aq + (size_t)r * width, as + (size_t)r * nb, 1);
-    }
     for (int r = gemm_rows; r < rows; r++) {
       float y[GROUP];
       q4_k_gemv(w, nb, a8 + (size_t)r * width, as + (size_t)r * nb, y);

@@ -47,16 +47,6 @@ EXPORT void quantize_q8_0(const float* x, int rows, int width, int8_t* codes, fl
   }
 }
 
-/** The 4 x 4 int32 lanes of v transposed: out[k] lane r = v[r] lane k. */
-static inline void transpose4(const v128_t v[4], v128_t out[4]) {
-  v128_t t0 = wasm_i32x4_shuffle(v[0], v[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(v[2], v[3], 0, 4, 1, 5);
-  v128_t t2 = wasm_i32x4_shuffle(v[0], v[1], 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(v[2], v[3], 2, 6, 3, 7);
-  out[0] = wasm_i64x2_shuffle(t0, t1, 0, 2);
-  out[1] = wasm_i64x2_shuffle(t0, t1, 1, 3);
-  out[2] = wasm_i64x2_shuffle(t2, t3, 0, 2);
-  out[3] = wasm_i64x2_shuffle(t2, t3, 1, 3);
-}
-
 /**
  * Q8_0 as quantize_q8_0, the rows in groups of four for the batched kernels (q0-blocks.h q8_0x4):
  * out[g * (width / 32) + b] is block b of rows 4g..4g+3, the rows past `rows` zero.
