@@ -2,7 +2,8 @@
 // codes are the unsigned operand of the int8 dot product against the int8 activation codes
 // (q8k_codes8); four weight rows a pass keep their acc and acc_min as the lanes of two float32
 // vectors, fused-added with relaxed madd. The gemv rows (decoding) read the blocks as stored; for
-// the gemm rows (prefill) each block of the four rows is interleaved once (q4_k_x4) for all of them.
+// the gemm rows (prefill) each block of the four rows is interleaved once (q4_k_x4) for all of
+// them, which go two at a time.
 #include "q4_k.h"
 #include "relaxed.h"
 
@@ -104,66 +105,95 @@ static void q4_k_interleave4(const uint8_t* const* w, size_t at, q4_k_x4* out) {
   out->dmin = wasm_f32x4_make(f16_at(w[0] + at + 2), f16_at(w[1] + at + 2), f16_at(w[2] + at + 2), f16_at(w[3] + at + 2));
 }
 
-/** Sub-block j of one activation row's super-block (int8 codes a) against four interleaved weight rows: scale_j dot_j of row i in int32 lane i. */
-static inline v128_t q4_k_sub_block4(const q4_k_x4* w, const int8_t* a, int j) {
+/**
+ * Sub-block j of two activation rows' super-blocks (int8 codes a, a2) against four interleaved
+ * weight rows, each weight chunk loaded once for both: scale_j dot_j of row i in int32 lane i.
+ */
+static inline void q4_k_sub_block4x2(const q4_k_x4* w, const int8_t* a, const int8_t* a2, int j, v128_t* out, v128_t* out2) {
   // int16 pair sums of the eight chunks: at most 16 products of 15 * 127, 30480
-  v128_t pairs = dot_u8_i8_pairs(w->codes[8 * j], wasm_v128_load32_splat(a + 32 * j));
-  UNROLL for (int k = 1; k < 8; k++) pairs = wasm_i16x8_add(pairs, dot_u8_i8_pairs(w->codes[8 * j + k], wasm_v128_load32_splat(a + 32 * j + 4 * k)));
-  return wasm_i32x4_dot_i16x8(pairs, w->scales[j]);
+  v128_t c = w->codes[8 * j];
+  v128_t pairs = dot_u8_i8_pairs(c, wasm_v128_load32_splat(a + 32 * j)), pairs2 = dot_u8_i8_pairs(c, wasm_v128_load32_splat(a2 + 32 * j));
+  UNROLL for (int k = 1; k < 8; k++) {
+    c = w->codes[8 * j + k];
+    pairs = wasm_i16x8_add(pairs, dot_u8_i8_pairs(c, wasm_v128_load32_splat(a + 32 * j + 4 * k)));
+    pairs2 = wasm_i16x8_add(pairs2, dot_u8_i8_pairs(c, wasm_v128_load32_splat(a2 + 32 * j + 4 * k)));
+    // (measured: a barrier every second chunk is faster than none, one or every chunk)
+    if (k & 1) {
+      step_barrier(pairs);
+      step_barrier(pairs2);
+    }
+  }
+  *out = wasm_i32x4_dot_i16x8(pairs, w->scales[j]);
+  *out2 = wasm_i32x4_dot_i16x8(pairs2, w->scales[j]);
 }
 
+/** One activation row's accumulators: acc and acc_min, lane i for weight row i. */
+typedef struct {
+  v128_t acc, acc_min;
+} q4_k_acc4;
+
 /**
- * One activation row (int8 codes a, scales s) against four interleaved weight rows over n
- * super-blocks: acc and acc_min (lane i: weight row i) fused-added once per pair of sub-blocks.
+ * Two activation rows (int8 codes a, a2, scales s, s2) against four interleaved weight rows over n
+ * super-blocks: each row's acc and acc_min fused-added once per pair of sub-blocks.
  */
-static inline void q4_k_gemm_row(const q4_k_x4* w, int n, const int8_t* a, const q8k_scales* s, v128_t* acc_out, v128_t* acc_min_out) {
-  v128_t acc = *acc_out, acc_min = *acc_min_out;
+static inline void q4_k_gemm_rows2(const q4_k_x4* w, int n, const int8_t* a, const q8k_scales* s, const int8_t* a2, const q8k_scales* s2,
+                                   q4_k_acc4* out, q4_k_acc4* out2) {
+  // in locals: the opaque pointers below might alias `out`, which would then stay in memory
+  v128_t acc = out->acc, acc_min = out->acc_min, acc2 = out2->acc, acc_min2 = out2->acc_min;
   for (int b = 0; b < n; b++) {
     const q4_k_x4* wb = w + b;
     const int8_t* ab = a + QK_K * b;
+    const int8_t* ab2 = a2 + QK_K * b;
     // opaque to LLVM's loop strength reduction, whose rewritten pointers lose the constant load offsets (an add per load)
-    __asm__("" : "+r"(wb), "+r"(ab));
-    v128_t sums32 = q8_k_sums32(s + b);
-    // [sum_2p, sum_2p+1] in every int32 lane, for pair p
-    v128_t pair_sums[4] = { wasm_i32x4_shuffle(sums32, sums32, 0, 0, 0, 0), wasm_i32x4_shuffle(sums32, sums32, 1, 1, 1, 1),
-                            wasm_i32x4_shuffle(sums32, sums32, 2, 2, 2, 2), wasm_i32x4_shuffle(sums32, sums32, 3, 3, 3, 3) };
-    v128_t dx = wasm_f32x4_splat(s[b].d);
+    __asm__("" : "+r"(wb), "+r"(ab), "+r"(ab2));
+    // each row's [sum_2p, sum_2p+1] as int32 p, loaded into every lane below
+    int32_t pair_sums[8];
+    wasm_v128_store(pair_sums, q8_k_sums32(s + b));
+    wasm_v128_store(pair_sums + 4, q8_k_sums32(s2 + b));
+    v128_t dx = wasm_f32x4_splat(s[b].d), dx2 = wasm_f32x4_splat(s2[b].d);
     v128_t d = wasm_f32x4_mul(wb->d, dx), dmin = wasm_f32x4_mul(wb->dmin, dx);
+    v128_t d2 = wasm_f32x4_mul(wb->d, dx2), dmin2 = wasm_f32x4_mul(wb->dmin, dx2);
     UNROLL for (int p = 0; p < 4; p++) {
-      v128_t isum = wasm_i32x4_add(q4_k_sub_block4(wb, ab, 2 * p), q4_k_sub_block4(wb, ab, 2 * p + 1));
-      acc = fma_f32x4(wasm_f32x4_convert_i32x4(isum), d, acc);
-      acc_min = fma_f32x4(wasm_f32x4_convert_i32x4(wasm_i32x4_dot_i16x8(wb->mins[p], pair_sums[p])), dmin, acc_min);
+      v128_t x0, x1, y0, y1;
+      q4_k_sub_block4x2(wb, ab, ab2, 2 * p, &x0, &y0);
+      q4_k_sub_block4x2(wb, ab, ab2, 2 * p + 1, &x1, &y1);
+      acc = fma_f32x4(wasm_f32x4_convert_i32x4(wasm_i32x4_add(x0, x1)), d, acc);
+      acc2 = fma_f32x4(wasm_f32x4_convert_i32x4(wasm_i32x4_add(y0, y1)), d2, acc2);
+      acc_min = fma_f32x4(wasm_f32x4_convert_i32x4(wasm_i32x4_dot_i16x8(wb->mins[p], wasm_v128_load32_splat(pair_sums + p))), dmin, acc_min);
+      acc_min2 = fma_f32x4(wasm_f32x4_convert_i32x4(wasm_i32x4_dot_i16x8(wb->mins[p], wasm_v128_load32_splat(pair_sums + 4 + p))), dmin2, acc_min2);
       step_barrier(acc);
     }
   }
-  *acc_out = acc;
-  *acc_min_out = acc_min;
+  *out = (q4_k_acc4){ acc, acc_min };
+  *out2 = (q4_k_acc4){ acc2, acc_min2 };
 }
 
 /**
- * The gemm rows 0 .. rows - 1 (int8 codes a8, scales as) against weight rows [first, end), four
- * adjacent ones a pass: GEMM_BLOCKS super-blocks interleaved at a time for GEMM_ROWS activation rows.
+ * The gemm rows 0 .. rows - 1 (int8 codes a8, scales as; rows % 4 == 0) against weight rows
+ * [first, end), four adjacent ones a pass: GEMM_BLOCKS super-blocks interleaved at a time for
+ * GEMM_ROWS activation rows, two at a time.
  */
 static void q4_k_gemm(const uint8_t* weight, int nb, const int8_t* a8, const q8k_scales* as, int rows, int width, int out_features, float* out,
                       int first, int end) {
   size_t row_bytes = (size_t)nb * Q4_K_BYTES;
   q4_k_x4 w[GEMM_BLOCKS];
-  v128_t acc[GEMM_ROWS], acc_min[GEMM_ROWS];
+  q4_k_acc4 acc[GEMM_ROWS];
   for (int o = first; o < end; o += 4) {
     const uint8_t* rows4[4] = { weight + o * row_bytes, weight + (o + 1) * row_bytes, weight + (o + 2) * row_bytes, weight + (o + 3) * row_bytes };
     for (int r0 = 0; r0 < rows; r0 += GEMM_ROWS) {
       int rn = rows - r0 < GEMM_ROWS ? rows - r0 : GEMM_ROWS;
+      for (int r = 0; r < rn; r++) acc[r] = (q4_k_acc4){ wasm_f32x4_splat(0), wasm_f32x4_splat(0) };
       for (int b0 = 0; b0 < nb; b0 += GEMM_BLOCKS) {
         int n = nb - b0 < GEMM_BLOCKS ? nb - b0 : GEMM_BLOCKS;
         for (int b = 0; b < n; b++) q4_k_interleave4(rows4, (size_t)(b0 + b) * Q4_K_BYTES, w + b);
-        for (int r = 0; r < rn; r++) {
-          if (b0 == 0) acc[r] = acc_min[r] = wasm_f32x4_splat(0);
-          q4_k_gemm_row(w, n, a8 + (size_t)(r0 + r) * width + QK_K * b0, as + (size_t)(r0 + r) * nb + b0, &acc[r], &acc_min[r]);
+        for (int r = r0; r < r0 + rn; r += 2) {
+          q4_k_gemm_rows2(w, n, a8 + (size_t)r * width + QK_K * b0, as + (size_t)r * nb + b0, a8 + (size_t)(r + 1) * width + QK_K * b0,
+                          as + (size_t)(r + 1) * nb + b0, &acc[r - r0], &acc[r - r0 + 1]);
         }
       }
       for (int r = 0; r < rn; r++) {
         float y[4];
-        wasm_v128_store(y, wasm_f32x4_sub(acc[r], acc_min[r]));
+        wasm_v128_store(y, wasm_f32x4_sub(acc[r].acc, acc[r].acc_min));
         for (int i = 0; i < 4; i++) out[(size_t)(r0 + r) * out_features + o + i] = y[i];
       }
     }
