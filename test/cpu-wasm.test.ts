@@ -223,6 +223,12 @@ describe('CPU fast path: linear in the llama.cpp numeric mode equals the referen
     ['Q6_K', 5, 512, 38],
     ['Q6_K', 2, 256, 7], // the relaxed build: int8 dot products
     ['Q6_K', 3, 2304, 20],
+    // 4 rows and more: each weight block decoded once, 16 at a time, for 64 activation rows at a time (relaxed build)
+    ['Q6_K', 4, 256, 7],
+    ['Q6_K', 8, 2304, 20],
+    ['Q6_K', 9, 4352, 10], // 17 blocks: 16, then 1
+    ['Q6_K', 12, 256, 38],
+    ['Q6_K', 70, 2304, 9], // rows 0..63, then 64..69
     ['Q5_K', 1, 1024, 96],
     ['Q5_K', 6, 256, 38],
     ['Q3_K', 1, 1024, 96],

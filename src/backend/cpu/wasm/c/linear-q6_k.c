@@ -15,8 +15,8 @@ static inline void q6_k_lanes(const uint8_t* block, const int16_t* a, const q8k_
       step_barrier(pairs[g & 1][1]);
     }
   }
-  lanes[0] = wasm_i32x4_sub(quad_sums(pairs[0]), q6_k_offsets(block, s, 0));
-  lanes[1] = wasm_i32x4_sub(quad_sums(pairs[1]), q6_k_offsets(block, s, 1));
+  lanes[0] = wasm_i32x4_sub(quad_sums(pairs[0]), q6_k_offsets(q6_k_scales16(block, 0), s, 0));
+  lanes[1] = wasm_i32x4_sub(quad_sums(pairs[1]), q6_k_offsets(q6_k_scales16(block, 1), s, 1));
 }
 
 EXPORT void linear_q6_k_q8_k(const int16_t* aq, const q8k_scales* as, int rows, int width, const uint8_t* weight, int out_features,

@@ -36,9 +36,16 @@ static inline void q6_k_codes(const uint8_t* block, int n, v128_t q[8]) {
   q[7] = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(ql3, 4), low4), wasm_v128_and(wasm_u16x8_shr(qh1, 2), high2));
 }
 
-/** What lanes 4h .. 4h + 3 subtract for the codes' offset of 32: lane t, 32 * scale * bsum over the 16-value groups 2t and 2t + 1. */
-static inline v128_t q6_k_offsets(const uint8_t* block, const q8k_scales* s, int h) {
+/** The int16 scales of the 16-value groups 8h .. 8h + 7. */
+static inline v128_t q6_k_scales16(const uint8_t* block, int h) {
   v128_t scales8 = wasm_v128_load(block + 192);
-  v128_t scales16 = h ? wasm_i16x8_extend_high_i8x16(scales8) : wasm_i16x8_extend_low_i8x16(scales8);
+  return h ? wasm_i16x8_extend_high_i8x16(scales8) : wasm_i16x8_extend_low_i8x16(scales8);
+}
+
+/**
+ * What lanes 4h .. 4h + 3 subtract for the codes' offset of 32: lane t, 32 * scale * bsum over the
+ * 16-value groups 8h + 2t and 8h + 2t + 1 (scales16: q6_k_scales16 of half h).
+ */
+static inline v128_t q6_k_offsets(v128_t scales16, const q8k_scales* s, int h) {
   return wasm_i32x4_shl(wasm_i32x4_dot_i16x8(scales16, wasm_v128_load(s->bsums + 8 * h)), 5);
 }
