@@ -227,6 +227,13 @@ for (const tb of TEST_BACKENDS) {
       plan.dispose();
       assert.ok(backend.bytesInUse < held, 'disposing frees the intermediates');
       assert.throws(() => plan.replay(), /disposed; record a new one/);
+      if (backend.name === 'cpu') {
+        // a recording that fails part way (an index past the table: the CPU's getRows throws) frees what it made
+        const failing = Tensor.getRows(x.mul(2), T([7], [1], 'i32')).add(1);
+        const before = backend.bytesInUse;
+        await assert.rejects(Plan.record([failing]), /outside the table's 3 rows/);
+        assert.equal(backend.bytesInUse, before, 'nothing left allocated');
+      }
     });
   });
 }

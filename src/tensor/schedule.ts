@@ -57,9 +57,11 @@ function realizeNow(tensors: readonly Tensor[], recording: Recording | null): vo
       if (!s.node.buffer) stack.push(s.node);
     }
   }
-  for (const t of tensors) ensure(t.node, r);
-  if (recording) {
-    for (const n of r.producedHere) if (!r.targets.has(n) && !n.borrowsBuffer && n.buffer) recording.intermediates.push(n.buffer);
+  try {
+    for (const t of tensors) ensure(t.node, r);
+  } finally {
+    // also when a kernel failed: the recording's owner frees what was made
+    if (recording) for (const n of r.producedHere) if (!r.targets.has(n) && !n.borrowsBuffer && n.buffer) recording.intermediates.push(n.buffer);
   }
 }
 
