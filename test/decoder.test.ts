@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LlamaModel, type NumericMode } from '../src/model/llama';
 import { Decoder } from '../src/model/decoder';
+import { generate } from '../src/model/generate';
+import { Tensor } from '../src/tensor';
 import { CpuBackend } from '../src/backend/cpu';
 import { synthesizeModel } from '../src/model/synth';
 import type { LlamaShape } from '../src/model/shapes';
@@ -96,6 +98,32 @@ describe('Decoder: replayed decode steps', function () {
       const blocks = model.hparams.blockCount;
       assert.deepEqual(counts, { getRows: 1, rope: 2 * blocks, ...(mode === 'float' ? { softmax: blocks } : {}) }, mode);
     }
+  });
+
+  it('generate with hooks runs them at every step (the prompt and each token), and with none gives the same tokens as without', async () => {
+    const model = await LlamaModel.load(modelPath('q8_0'));
+    const prompt = 'The default value is';
+    const plain = await generate(model, prompt, { maxTokens: 12, temperature: 0, mode: 'llama.cpp', stopAtEos: false });
+    const noHooks = await generate(model, prompt, { maxTokens: 12, temperature: 0, mode: 'llama.cpp', stopAtEos: false, hooks: {} });
+    assert.deepEqual(noHooks.tokens, plain.tokens);
+    // a large bonus on one token's logit at every step: every generated token is that one
+    const FORCED = 42;
+    let calls = 0;
+    const forced = await generate(model, prompt, {
+      maxTokens: 5,
+      temperature: 0,
+      stopAtEos: false,
+      hooks: {
+        hook_logits: (logits) => {
+          calls++;
+          const bonus = new Float32Array(logits.shape[1]);
+          bonus[FORCED] = 1e4;
+          return logits.add(Tensor.from(bonus, [1, bonus.length], { backend: logits.backend }));
+        },
+      },
+    });
+    assert.deepEqual(forced.tokens, [FORCED, FORCED, FORCED, FORCED, FORCED]);
+    assert.equal(calls, 5, 'the prompt pass and four decode steps');
   });
 
   describe('llama.cpp mode, 300 positions of a 1024-position context (five plans, the cache growing at 256), against live llama.cpp decoding one token at a time', () => {

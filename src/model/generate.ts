@@ -1,5 +1,6 @@
-// Text generation with the KV cache: one forward pass over the prompt, then one token at a time.
-import type { LlamaModel, NumericMode } from './llama';
+// Text generation with the KV cache: one forward pass over the prompt, then one token at a time,
+// optionally with hooks at every step.
+import type { Hooks, LlamaModel, NumericMode } from './llama';
 import { Sampler, type SamplerOptions } from './sampler';
 import { Decoder } from './decoder';
 
@@ -11,6 +12,12 @@ export interface GenerateOptions extends SamplerOptions {
   stopAtEos?: boolean;
   /** Called with each new token and its text piece, as it is produced. */
   onToken?: (token: number, piece: string) => void;
+  /**
+   * Hooks run at every step, the prompt's pass and each new token's (steering, ablation; as
+   * LlamaModel.runWithHooks). With hooks every step builds its graph, since a hook may read or
+   * replace anything; without, decoding replays one recorded step (decoder.ts).
+   */
+  hooks?: Hooks;
 }
 
 export interface Generation {
@@ -36,8 +43,9 @@ export async function generate(model: LlamaModel, prompt: string | readonly numb
   try {
     while (tokens.length < options.maxTokens && cache.length + (tokens.length === 0 ? promptTokens.length : 1) <= limit) {
       let logits: Float32Array;
-      if (tokens.length === 0) {
-        const last = await model.runWithHooks(promptTokens, {}, { mode: options.mode, cache, logits: 'last' });
+      if (tokens.length === 0 || options.hooks) {
+        const input = tokens.length === 0 ? promptTokens : [tokens[tokens.length - 1]];
+        const last = await model.runWithHooks(input, options.hooks ?? {}, { mode: options.mode, cache, logits: 'last' });
         logits = (await last.data()) as Float32Array;
         last.dispose();
       } else {
