@@ -29,6 +29,17 @@ async function llama(): Promise<OracleLlama> {
   return llamaPromise;
 }
 
+type Evaluated = Awaited<ReturnType<OracleSequence['controlledEvaluate']>>[number];
+
+/** The logits llama.cpp returned for position `i`, as a row of vocabSize. */
+function logitRow(evaluated: Evaluated, i: number, vocabSize: number): Float32Array {
+  const map = evaluated?.next?.logits;
+  if (!map) throw new Error(`llama.cpp returned no logits for position ${i}`);
+  const row = new Float32Array(vocabSize);
+  for (const [id, v] of map) row[id] = v;
+  return row;
+}
+
 export class LlamaCppOracle {
   private constructor(private readonly model: OracleModel) {}
 
@@ -41,13 +52,7 @@ export class LlamaCppOracle {
     const ctx = await this.model.createContext({ contextSize, threads: 2, batchSize: Math.max(tokens.length, 8), flashAttention: false });
     try {
       const res = await ctx.getSequence().controlledEvaluate(tokens.map((t) => [t, { generateNext: { logits: true } }]));
-      return res.map((r, i) => {
-        const map = r?.next?.logits;
-        if (!map) throw new Error(`llama.cpp returned no logits for position ${i}`);
-        const row = new Float32Array(vocabSize);
-        for (const [id, v] of map) row[id] = v;
-        return row;
-      });
+      return res.map((r, i) => logitRow(r, i, vocabSize));
     } finally {
       await ctx.dispose();
     }
@@ -61,11 +66,7 @@ export class LlamaCppOracle {
       const rows: Float32Array[] = [];
       for (const [i, t] of tokens.entries()) {
         const [r] = await sequence.controlledEvaluate([[t, { generateNext: { logits: true } }]]);
-        const map = r?.next?.logits;
-        if (!map) throw new Error(`llama.cpp returned no logits for position ${i}`);
-        const row = new Float32Array(vocabSize);
-        for (const [id, v] of map) row[id] = v;
-        rows.push(row);
+        rows.push(logitRow(r, i, vocabSize));
       }
       return rows;
     } finally {
